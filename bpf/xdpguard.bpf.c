@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * xdpguard: drop TCP SYNs to protected ports (SMTP) from sources outside an
+ * allowlist of mail-gateway prefixes; pass everything else untouched.
+ *
+ * The packet's path, top to bottom:
+ *   Ethernet (+ up to two VLAN tags) -> IPv4 / IPv6 (+ extension chain)
+ *   -> fragment rules -> TCP flags -> protected port -> allowlist -> verdict
+ */
+#include "parse.h"
+#include "xdpguard/abi.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, XG_DEFAULT_MAX_RULES);
+	__type(key, struct xg_lpm_v4);
+	__type(value, struct xg_rule);
+} XG_MAP_ALLOW_V4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, XG_DEFAULT_MAX_RULES);
+	__type(key, struct xg_lpm_v6);
+	__type(value, struct xg_rule);
+} XG_MAP_ALLOW_V6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XG_DEFAULT_MAX_RULES);
+	__type(key, __u32);
+	__type(value, struct xg_rule_counter);
+} XG_MAP_RULE_CNT SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XG_STATS_ENTRIES);
+	__type(key, __u32);
+	__type(value, struct xg_stat_counter);
+} XG_MAP_STATS SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xg_config);
+} XG_MAP_CONFIG SEC(".maps");
+
+static __always_inline struct xg_config *load_config(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&XG_MAP_CONFIG, &zero);
+}
+
+/* The one place where a special or denied verdict is counted and returned:
+ * dropped when enforcing, counted as "would drop" and passed in monitor
+ * mode. Without a config (controller never wrote one) nothing is dropped. */
+static __always_inline int verdict(enum xg_reason reason,
+				   const struct xg_config *cfg)
+{
+	int enforce = cfg && (cfg->flags & XG_CFG_ENFORCE);
+	__u32 idx = XG_STAT_INDEX(reason, enforce ? XG_ACTION_DROPPED
+						 : XG_ACTION_MONITORED);
+	struct xg_stat_counter *cnt = bpf_map_lookup_elem(&XG_MAP_STATS, &idx);
+
+	if (cnt)
+		cnt->packets++; /* per-CPU slot: no atomic needed */
+	return enforce ? XDP_DROP : XDP_PASS;
+}
+
+static __always_inline int port_protected(const struct xg_config *cfg,
+					  __be16 dest)
+{
+	__u16 port = bpf_ntohs(dest);
+
+	return (cfg->ports[port / 64] >> (port % 64)) & 1;
+}
+
+/* Longest-prefix match of the source; on a hit, credit the matching rule. */
+static __always_inline int source_allowed(int ipv6, struct l3_info *l3)
+{
+	struct xg_rule_counter *cnt;
+	struct xg_rule *rule;
+
+	if (ipv6) {
+		struct xg_lpm_v6 key = { .prefixlen = 128 };
+
+		__builtin_memcpy(key.addr, &l3->saddr6, sizeof(key.addr));
+		rule = bpf_map_lookup_elem(&XG_MAP_ALLOW_V6, &key);
+	} else {
+		struct xg_lpm_v4 key = { .prefixlen = 32, .addr = l3->saddr4 };
+
+		rule = bpf_map_lookup_elem(&XG_MAP_ALLOW_V4, &key);
+	}
+	if (!rule)
+		return 0;
+	cnt = bpf_map_lookup_elem(&XG_MAP_RULE_CNT, &rule->id);
+	if (cnt)
+		cnt->allowed_syns++;
+	return 1;
+}
+
+SEC("xdp")
+int xdpguard_filter(struct xdp_md *ctx)
+{
+	struct cursor c = {
+		.pos = (void *)(long)ctx->data,
+		.end = (void *)(long)ctx->data_end,
+	};
+	struct l3_info l3 = {};
+	enum l3_result l3r;
+	struct xg_config *cfg;
+	struct tcphdr *tcp;
+	__be16 proto;
+	int ipv6;
+
+	proto = parse_ethernet(&c);
+	if (proto == bpf_htons(ETH_P_IP))
+		l3r = parse_ipv4(&c, &l3);
+	else if (proto == bpf_htons(ETH_P_IPV6))
+		l3r = parse_ipv6(&c, &l3);
+	else
+		return XDP_PASS; /* ARP, LLDP, truncated Ethernet, ... */
+	ipv6 = proto == bpf_htons(ETH_P_IPV6);
+
+	if (l3r == L3_LONG_CHAIN)
+		return verdict(XG_REASON_LONG_CHAIN, load_config());
+	/* RFC 1858 section 4: a TCP fragment at offset 8 bytes can only
+	 * serve to overwrite the first fragment's flags. Linux discards
+	 * overlaps, but the filter judged the first fragment alone. */
+	if (l3r == L3_TCP_LATER_FRAG && !ipv6 && l3.frag_offset == 1)
+		return verdict(XG_REASON_TINY_FRAG, load_config());
+	if (l3r != L3_TCP)
+		return XDP_PASS; /* not TCP, later fragment, malformed */
+
+	/* RFC 1858 / RFC 7112: a first fragment must carry the whole TCP
+	 * header, or the flags and port we judge are not the real ones.
+	 * Whatever the source or port: no legitimate stack sends this. */
+	if (l3.is_fragment && l3.l4_len < sizeof(struct tcphdr))
+		return verdict(XG_REASON_TINY_FRAG, load_config());
+
+	tcp = c.pos;
+	if ((void *)(tcp + 1) > c.end)
+		return XDP_PASS; /* ends before the flags: the kernel drops it */
+	/* A connection attempt: SYN without ACK. ECE, CWR, FIN, PSH, URG
+	 * and RST bits do not make a SYN anything else. */
+	if (!tcp->syn || tcp->ack)
+		return XDP_PASS;
+
+	cfg = load_config();
+	if (!cfg || !port_protected(cfg, tcp->dest))
+		return XDP_PASS;
+	if (source_allowed(ipv6, &l3))
+		return XDP_PASS;
+	return verdict(ipv6 ? XG_REASON_DENIED_V6 : XG_REASON_DENIED_V4, cfg);
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * xdpguard ABI: every type and constant that crosses the kernel/user
+ * boundary. Included by bpf/xdpguard.bpf.c and by the C++ controller, so it
+ * uses only UAPI integer types. Changing a struct here changes the layout of
+ * pinned maps: bump XG_LAYOUT_VERSION so that a controller never reinterprets
+ * maps pinned by another layout.
+ */
+#ifndef XDPGUARD_ABI_H
+#define XDPGUARD_ABI_H
+
+#include <linux/types.h>
+
+#define XG_LAYOUT_VERSION 1
+
+/* Map names (BPF object names are truncated at 15 characters). */
+#define XG_MAP_ALLOW_V4 xg_allow_v4
+#define XG_MAP_ALLOW_V6 xg_allow_v6
+#define XG_MAP_RULE_CNT xg_rule_cnt
+#define XG_MAP_STATS xg_stats
+#define XG_MAP_CONFIG xg_config
+
+/* Default capacity of the allowlist (both families share the rule ids);
+ * the controller may raise it before the maps are first created. */
+#define XG_DEFAULT_MAX_RULES 65536
+
+/* Allowlist keys, laid out as the kernel's LPM trie expects: a prefix
+ * length in host order followed by the address in network order. */
+struct xg_lpm_v4 {
+	__u32 prefixlen;
+	__be32 addr;
+};
+
+struct xg_lpm_v6 {
+	__u32 prefixlen;
+	__u8 addr[16];
+};
+
+/* Trie value: the rule id, an index into the per-CPU rule counter array.
+ * Counters live outside the trie so that reading them never races with a
+ * trie update, and a re-added prefix gets a zeroed slot. */
+struct xg_rule {
+	__u32 id;
+};
+
+struct xg_rule_counter {
+	__u64 allowed_syns;
+};
+
+/* Why a packet was counted in xg_stats. */
+enum xg_reason {
+	XG_REASON_DENIED_V4 = 0,  /* SYN to a protected port, v4 source not allowed */
+	XG_REASON_DENIED_V6 = 1,  /* same for IPv6 */
+	XG_REASON_TINY_FRAG = 2,  /* TCP first fragment shorter than a TCP header */
+	XG_REASON_LONG_CHAIN = 3, /* IPv6 extension chain longer than the walk limit */
+	XG_REASON_COUNT = 4,
+};
+
+/* What was done about it: dropped when enforcing, passed in monitor mode. */
+enum xg_action {
+	XG_ACTION_DROPPED = 0,
+	XG_ACTION_MONITORED = 1,
+	XG_ACTION_COUNT = 2,
+};
+
+/* xg_stats is a per-CPU array indexed by XG_STAT_INDEX(reason, action). */
+#define XG_STAT_INDEX(reason, action) \
+	((__u32)(reason) * (__u32)XG_ACTION_COUNT + (__u32)(action))
+#define XG_STATS_ENTRIES ((__u32)XG_REASON_COUNT * (__u32)XG_ACTION_COUNT)
+
+struct xg_stat_counter {
+	__u64 packets;
+};
+
+/* Run-time configuration: one element of a single-slot array map, read once
+ * per SYN, so mode and ports change without reloading the program. */
+#define XG_CFG_ENFORCE (1U << 0)
+
+#define XG_PORT_WORDS (65536 / 64)
+
+struct xg_config {
+	__u32 layout_version; /* XG_LAYOUT_VERSION of the controller that wrote it */
+	__u32 flags;	      /* XG_CFG_* */
+	__u64 ports[XG_PORT_WORDS]; /* bit p set: destination port p is protected */
+};
+
+#endif /* XDPGUARD_ABI_H */

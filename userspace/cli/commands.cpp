@@ -1,0 +1,205 @@
+#include "commands.hpp"
+
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+
+#include "error.hpp"
+
+namespace xdpguard::cli {
+namespace {
+
+std::set<uint16_t> toPortSet(const std::vector<int>& ports) {
+    std::set<uint16_t> set;
+    for (int port : ports) {
+        if (port < 1 || port > 65535)
+            badInput("port " + std::to_string(port) + " is out of range: use 1 to 65535");
+        set.insert(static_cast<uint16_t>(port));
+    }
+    return set;
+}
+
+std::string joinPorts(const std::set<uint16_t>& ports, const char* separator) {
+    std::string out;
+    for (uint16_t port : ports) out += (out.empty() ? "" : separator) + std::to_string(port);
+    return out;
+}
+
+std::string jsonString(const std::string& text) {
+    std::string out = "\"";
+    for (char c : text) {
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += c;
+        } else if (static_cast<unsigned char>(c) < 0x20) {
+            char escaped[8];
+            std::snprintf(escaped, sizeof escaped, "\\u%04x", c);
+            out += escaped;
+        } else {
+            out += c;
+        }
+    }
+    return out + "\"";
+}
+
+struct CounterName {
+    xg_reason reason;
+    const char* json;
+    const char* human;
+};
+
+constexpr CounterName kCounters[] = {
+    {XG_REASON_DENIED_V4, "denied_ipv4", "denied SYNs, IPv4"},
+    {XG_REASON_DENIED_V6, "denied_ipv6", "denied SYNs, IPv6"},
+    {XG_REASON_TINY_FRAG, "tiny_fragment", "tiny TCP fragments"},
+    {XG_REASON_LONG_CHAIN, "long_ipv6_chain", "over-long IPv6 header chains"},
+};
+
+void printStatusJson(const Controller& controller, const FilterStatus& status) {
+    std::ostringstream out;
+    out << "{\"pin_dir\":" << jsonString(controller.pinDir().path())
+        << ",\"exists\":" << (status.exists ? "true" : "false");
+    if (status.exists) {
+        out << ",\"mode\":\"" << modeName(status.settings.mode) << "\",\"ports\":["
+            << joinPorts(status.settings.ports, ",") << "],\"prefixes\":{\"ipv4\":"
+            << status.prefixesV4 << ",\"ipv6\":" << status.prefixesV6
+            << "},\"capacity\":" << status.capacity << ",\"counters\":{";
+        for (size_t i = 0; i < std::size(kCounters); ++i)
+            out << (i ? "," : "") << "\"" << kCounters[i].json << "\":{\"dropped\":"
+                << status.stats.get(kCounters[i].reason, XG_ACTION_DROPPED)
+                << ",\"monitored\":" << status.stats.get(kCounters[i].reason, XG_ACTION_MONITORED)
+                << "}";
+        out << "}";
+    }
+    out << ",\"interfaces\":[";
+    for (size_t i = 0; i < status.attachments.size(); ++i) {
+        const AttachmentInfo& info = status.attachments[i];
+        out << (i ? "," : "") << "{\"name\":" << jsonString(info.ifname)
+            << ",\"ifindex\":" << info.ifindex
+            << ",\"present\":" << (info.interfacePresent ? "true" : "false")
+            << ",\"mode\":\"" << (info.interfacePresent ? xdpModeName(info.mode) : "none")
+            << "\",\"program_id\":" << info.programId << "}";
+    }
+    std::cout << out.str() << "]}\n";
+}
+
+void printStatusText(const Controller& controller, const FilterStatus& status) {
+    std::cout << "pin dir:    " << controller.pinDir().path() << "\n";
+    if (!status.exists) {
+        std::cout << "filter:     none (attach with `xdpguard attach IFACE`)\n";
+        return;
+    }
+    const bool enforce = status.settings.mode == Mode::Enforce;
+    std::cout << "mode:       " << modeName(status.settings.mode)
+              << (enforce ? "" : " (nothing is dropped; denied SYNs count as would-drop)") << "\n"
+              << "ports:      " << joinPorts(status.settings.ports, " ") << "\n"
+              << "allowlist:  " << status.prefixesV4 << " IPv4, " << status.prefixesV6
+              << " IPv6 prefixes (capacity " << status.capacity << ")\n";
+    for (const CounterName& counter : kCounters)
+        std::cout << counter.human << ": " << status.stats.get(counter.reason, XG_ACTION_DROPPED)
+                  << " dropped, " << status.stats.get(counter.reason, XG_ACTION_MONITORED)
+                  << " would drop (monitor)\n";
+    std::cout << "interfaces:" << (status.attachments.empty() ? " none attached" : "") << "\n";
+    for (const AttachmentInfo& info : status.attachments) {
+        if (info.interfacePresent)
+            std::cout << "  " << info.ifname << ": attached, " << xdpModeName(info.mode)
+                      << " XDP, program id " << info.programId << "\n";
+        else
+            std::cout << "  " << info.ifname << ": interface gone; the link is defunct "
+                      << "(re-run `xdpguard attach " << info.ifname << "` once it is back)\n";
+    }
+}
+
+}  // namespace
+
+int runAttach(Controller& controller, const AttachArgs& args) {
+    AttachRequest request;
+    request.interfaces = args.interfaces;
+    request.xdpMode = parseXdpMode(args.xdpMode);
+    if (args.monitor) request.mode = Mode::Monitor;
+    if (args.enforce) request.mode = Mode::Enforce;
+    if (!args.ports.empty()) request.ports = toPortSet(args.ports);
+    request.capacity = args.maxPrefixes;
+    request.force = args.force;
+    for (const AttachOutcome& outcome : controller.attach(request))
+        std::cout << outcome.ifname << ": "
+                  << (outcome.alreadyAttached ? "already attached" : "attached") << " ("
+                  << xdpModeName(outcome.mode) << " XDP"
+                  << (request.xdpMode == XdpMode::Auto && outcome.mode == XdpMode::Generic
+                          ? "; native XDP unavailable, fell back to generic"
+                          : "")
+                  << ")\n";
+    const FilterSettings settings = controller.status().settings;
+    std::cout << "mode " << modeName(settings.mode) << ", protecting port(s) "
+              << joinPorts(settings.ports, " ") << "\n";
+    return 0;
+}
+
+int runDetach(Controller& controller, const std::vector<std::string>& interfaces, bool all, bool purge) {
+    std::vector<std::string> targets = interfaces;
+    if (all) targets = controller.pinDir().exists() ? controller.pinDir().pinnedInterfaces()
+                                                    : std::vector<std::string>{};
+    if (targets.empty() && !all) badInput("name the interfaces to detach, or use --all");
+    if (!targets.empty() || controller.pinDir().exists()) controller.detach(targets, purge);
+    for (const std::string& ifname : targets) std::cout << ifname << ": detached\n";
+    if (purge) std::cout << "pinned allowlist and counters removed\n";
+    return 0;
+}
+
+int runStatus(const Controller& controller, bool json) {
+    const FilterStatus status = controller.status();
+    if (json)
+        printStatusJson(controller, status);
+    else
+        printStatusText(controller, status);
+    return 0;
+}
+
+int runAllowAdd(Controller& controller, const std::vector<std::string>& cidrs) {
+    const size_t added = controller.allowAdd(cidrs);
+    std::cout << "added " << added << " prefix(es)";
+    if (added < cidrs.size()) std::cout << "; " << cidrs.size() - added << " already present";
+    std::cout << "\n";
+    return 0;
+}
+
+int runAllowDelete(Controller& controller, const std::vector<std::string>& cidrs, bool force) {
+    controller.allowDelete(cidrs, force);
+    std::cout << "removed " << cidrs.size() << " prefix(es)\n";
+    return 0;
+}
+
+int runAllowList(const Controller& controller, bool json) {
+    const std::vector<AllowEntry> entries = controller.allowList();
+    if (json) {
+        std::cout << "[";
+        for (size_t i = 0; i < entries.size(); ++i)
+            std::cout << (i ? "," : "") << "{\"prefix\":\"" << entries[i].prefix.str()
+                      << "\",\"allowed_syns\":" << entries[i].allowedSyns
+                      << ",\"rule\":" << entries[i].ruleId << "}";
+        std::cout << "]\n";
+        return 0;
+    }
+    std::printf("%-43s %14s %8s\n", "PREFIX", "ALLOWED_SYNS", "RULE");
+    for (const AllowEntry& entry : entries)
+        std::printf("%-43s %14llu %8u\n", entry.prefix.str().c_str(),
+                    static_cast<unsigned long long>(entry.allowedSyns), entry.ruleId);
+    return 0;
+}
+
+int runMode(Controller& controller, const std::string& mode, bool force) {
+    if (mode != "enforce" && mode != "monitor")
+        badInput("unknown mode '" + mode + "': use enforce or monitor");
+    controller.setMode(mode == "enforce" ? Mode::Enforce : Mode::Monitor, force);
+    std::cout << "mode " << mode << "\n";
+    return 0;
+}
+
+int runPorts(Controller& controller, const std::vector<int>& ports) {
+    const std::set<uint16_t> set = toPortSet(ports);
+    controller.setPorts(set);
+    std::cout << "protecting port(s) " << joinPorts(set, " ") << "\n";
+    return 0;
+}
+
+}  // namespace xdpguard::cli

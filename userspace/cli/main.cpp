@@ -1,0 +1,120 @@
+// xdpguard: keeps direct-to-MX spam away from a mail server with XDP.
+// This file only declares the command line; cli/commands.cpp does the work.
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+#include <optional>
+
+#include "commands.hpp"
+#include "error.hpp"
+#include "log.hpp"
+
+using namespace xdpguard;
+
+namespace {
+
+constexpr const char* kDescription =
+    "xdpguard: accept SMTP connections only from your mail filter's gateways.\n"
+    "An XDP program drops TCP SYNs to protected ports (25 by default) whose source\n"
+    "is outside the allowlist; everything else passes untouched.";
+
+struct Cli {
+    std::optional<std::string> pinDir;
+    bool verbose = false;
+    cli::AttachArgs attach;
+    std::vector<std::string> interfaces;
+    std::vector<std::string> cidrs;
+    std::vector<int> ports;
+    std::string mode;
+    bool all = false, purge = false, force = false, json = false;
+};
+
+// Each subcommand's callback stores the function to run once parsing
+// succeeded, so that errors in arguments never half-run a command.
+void declare(CLI::App& app, Cli& cli, std::function<int(Controller&)>& action) {
+    app.add_option("--pin-dir", cli.pinDir,
+                   "bpffs directory of the filter's pins (default $XDPGUARD_PIN_DIR or /sys/fs/bpf/xdpguard)");
+    app.add_flag("-v,--verbose", cli.verbose, "explain what happens, including libbpf messages");
+    app.require_subcommand(1);
+
+    auto* attach = app.add_subcommand("attach", "load the filter and attach it to interfaces");
+    attach->add_option("interfaces", cli.attach.interfaces, "network interfaces")->required();
+    attach->add_option("--mode", cli.attach.xdpMode, "XDP mode: auto (native, else generic), native, generic")
+        ->check(CLI::IsMember({"auto", "native", "generic"}));
+    auto* monitor = attach->add_flag("--monitor", cli.attach.monitor, "count would-be drops, drop nothing");
+    attach->add_flag("--enforce", cli.attach.enforce, "drop denied SYNs (default for a new filter)")
+        ->excludes(monitor);
+    attach->add_option("--port", cli.attach.ports, "protected destination port (repeatable; default 25)");
+    attach->add_flag("--force", cli.attach.force, "enforce even with an empty allowlist");
+    attach->add_option("--max-prefixes", cli.attach.maxPrefixes, "allowlist capacity of a new filter")
+        ->check(CLI::Range(1u, 16u << 20));
+    attach->callback([&] { action = [&](Controller& c) { return cli::runAttach(c, cli.attach); }; });
+
+    auto* detach = app.add_subcommand("detach", "detach the filter from interfaces");
+    detach->add_option("interfaces", cli.interfaces, "network interfaces");
+    detach->add_flag("--all", cli.all, "detach from every interface");
+    detach->add_flag("--purge", cli.purge, "also remove the pinned allowlist and counters once nothing is attached");
+    detach->callback([&] {
+        action = [&](Controller& c) { return cli::runDetach(c, cli.interfaces, cli.all, cli.purge); };
+    });
+
+    auto* status = app.add_subcommand("status", "show interfaces, mode, ports, allowlist size and counters");
+    status->add_flag("--json", cli.json, "machine-readable output");
+    status->callback([&] { action = [&](Controller& c) { return cli::runStatus(c, cli.json); }; });
+
+    auto* allow = app.add_subcommand("allow", "manage the allowlist of gateway prefixes");
+    allow->require_subcommand(1);
+    auto* add = allow->add_subcommand("add", "allow SYNs from these prefixes (all or nothing)");
+    add->add_option("cidrs", cli.cidrs, "IPv4/IPv6 prefixes, e.g. 192.0.2.0/24 2001:db8::/32")->required();
+    add->callback([&] { action = [&](Controller& c) { return cli::runAllowAdd(c, cli.cidrs); }; });
+    auto* del = allow->add_subcommand("del", "remove prefixes (all or nothing)");
+    del->alias("delete");
+    del->add_option("cidrs", cli.cidrs, "prefixes to remove")->required();
+    del->add_flag("--force", cli.force, "allow removing the last prefix while enforcing");
+    del->callback([&] { action = [&](Controller& c) { return cli::runAllowDelete(c, cli.cidrs, cli.force); }; });
+    auto* list = allow->add_subcommand("list", "list prefixes with their allowed-SYN counters");
+    list->add_flag("--json", cli.json, "machine-readable output");
+    list->callback([&] { action = [&](Controller& c) { return cli::runAllowList(c, cli.json); }; });
+
+    auto* mode = app.add_subcommand("mode", "switch between enforce and monitor at run time");
+    mode->add_option("mode", cli.mode, "enforce or monitor")->required()->check(CLI::IsMember({"enforce", "monitor"}));
+    mode->add_flag("--force", cli.force, "enforce even with an empty allowlist");
+    mode->callback([&] { action = [&](Controller& c) { return cli::runMode(c, cli.mode, cli.force); }; });
+
+    auto* ports = app.add_subcommand("ports", "set the protected destination ports at run time");
+    ports->add_option("ports", cli.ports, "ports, e.g. 25 2525")->required()->check(CLI::Range(1, 65535));
+    ports->callback([&] { action = [&](Controller& c) { return cli::runPorts(c, cli.ports); }; });
+
+    app.add_subcommand("version", "print the version")->callback([&] {
+        action = [](Controller&) {
+            std::cout << "xdpguard " << XDPGUARD_VERSION << " (map layout " << XG_LAYOUT_VERSION << ")\n";
+            return 0;
+        };
+    });
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app(kDescription, "xdpguard");
+    Cli cli;
+    std::function<int(Controller&)> action;
+    declare(app, cli, action);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        const int code = app.exit(e);  // prints help or the error
+        return code == 0 ? 0 : 2;
+    }
+    setVerbose(cli.verbose);
+    try {
+        Controller controller(PinDir::resolve(cli.pinDir));
+        return action(controller);
+    } catch (const Error& e) {
+        std::cerr << "xdpguard: error: " << e.what() << "\n";
+        return e.exitStatus();
+    } catch (const std::exception& e) {
+        std::cerr << "xdpguard: internal error: " << e.what() << "\n";
+        return 1;
+    }
+}

@@ -1,0 +1,139 @@
+#include "allowlist.hpp"
+
+#include <bpf/bpf.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <map>
+#include <set>
+
+#include "error.hpp"
+#include "stats.hpp"
+
+namespace xdpguard {
+namespace {
+
+uint32_t maxEntries(int mapFd) {
+    bpf_map_info info{};
+    uint32_t length = sizeof info;
+    if (bpf_obj_get_info_by_fd(mapFd, &info, &length))
+        failErrno(errno, "read the allowlist map info");
+    return info.max_entries;
+}
+
+// Visits every (key, rule) of one trie. The kernel walks an LPM trie in
+// post-order; callers sort if they need an order.
+template <typename Key, typename Visit>
+void forEachRule(int trieFd, Visit&& visit) {
+    Key key{};
+    Key next{};
+    const void* previous = nullptr;
+    while (bpf_map_get_next_key(trieFd, previous, &next) == 0) {
+        xg_rule rule{};
+        // A concurrent delete can remove `next` between the two calls.
+        if (bpf_map_lookup_elem(trieFd, &next, &rule) == 0) visit(next, rule);
+        key = next;
+        previous = &key;
+    }
+    if (errno != ENOENT) failErrno(errno, "walk the allowlist");
+}
+
+// Calls fn(trieFd, &key) with the prefix's trie and key in the ABI layout;
+// returns 0 or the errno of a failed call.
+template <typename Fn>
+int withTrieKey(const MapSet& maps, const Prefix& prefix, Fn&& fn) {
+    int rc = 0;
+    if (prefix.family() == Family::V4) {
+        const xg_lpm_v4 key = prefix.keyV4();
+        rc = fn(maps.allowV4.get(), &key);
+    } else {
+        const xg_lpm_v6 key = prefix.keyV6();
+        rc = fn(maps.allowV6.get(), &key);
+    }
+    return rc ? errno : 0;
+}
+
+int insertRule(const MapSet& maps, const Prefix& prefix, xg_rule rule) {
+    return withTrieKey(maps, prefix, [&](int fd, const void* key) {
+        return bpf_map_update_elem(fd, key, &rule, BPF_NOEXIST);
+    });
+}
+
+int deleteRule(const MapSet& maps, const Prefix& prefix) {
+    return withTrieKey(maps, prefix,
+                       [](int fd, const void* key) { return bpf_map_delete_elem(fd, key); });
+}
+
+}  // namespace
+
+Allowlist::Allowlist(const MapSet& maps) : maps_(maps), capacity_(maxEntries(maps.ruleCount.get())) {}
+
+std::vector<AllowEntry> Allowlist::list() const {
+    std::vector<AllowEntry> entries;
+    auto collect = [&](const auto& key, const xg_rule& rule) {
+        entries.push_back({Prefix::fromKey(key), rule.id,
+                           sumPerCpuCounter(maps_.ruleCount.get(), rule.id)});
+    };
+    forEachRule<xg_lpm_v4>(maps_.allowV4.get(), collect);
+    forEachRule<xg_lpm_v6>(maps_.allowV6.get(), collect);
+    std::sort(entries.begin(), entries.end(),
+              [](const AllowEntry& a, const AllowEntry& b) { return a.prefix < b.prefix; });
+    return entries;
+}
+
+size_t Allowlist::size() const {
+    size_t count = 0;
+    auto tally = [&](const auto&, const xg_rule&) { ++count; };
+    forEachRule<xg_lpm_v4>(maps_.allowV4.get(), tally);
+    forEachRule<xg_lpm_v6>(maps_.allowV6.get(), tally);
+    return count;
+}
+
+size_t Allowlist::add(const std::vector<Prefix>& prefixes) {
+    std::set<Prefix> present;
+    std::set<uint32_t> usedIds;
+    for (const AllowEntry& entry : list()) {
+        present.insert(entry.prefix);
+        usedIds.insert(entry.ruleId);
+    }
+    std::vector<Prefix> fresh;
+    for (const Prefix& prefix : std::set<Prefix>(prefixes.begin(), prefixes.end()))
+        if (!present.count(prefix)) fresh.push_back(prefix);
+
+    if (present.size() + fresh.size() > capacity_)
+        throw Error(ErrorKind::Runtime,
+                    "the allowlist holds at most " + std::to_string(capacity_) +
+                        " prefixes (" + std::to_string(present.size()) + " present, " +
+                        std::to_string(fresh.size()) +
+                        " to add); nothing was added. Raise it with `xdpguard detach --all "
+                        "--purge` and `attach --max-prefixes N`");
+
+    std::vector<Prefix> inserted;
+    uint32_t nextId = 0;
+    for (const Prefix& prefix : fresh) {
+        while (usedIds.count(nextId)) ++nextId;
+        usedIds.insert(nextId);
+        // Zero before the prefix becomes visible: the slot may hold the
+        // count of a prefix deleted earlier.
+        zeroPerCpuCounter(maps_.ruleCount.get(), nextId);
+        if (int err = insertRule(maps_, prefix, xg_rule{nextId})) {
+            for (const Prefix& undo : inserted) deleteRule(maps_, undo);
+            failErrno(err, "add " + prefix.str() + " to the allowlist (nothing was added)");
+        }
+        inserted.push_back(prefix);
+    }
+    return fresh.size();
+}
+
+void Allowlist::remove(const std::vector<Prefix>& prefixes) {
+    std::set<Prefix> present;
+    for (const AllowEntry& entry : list()) present.insert(entry.prefix);
+    for (const Prefix& prefix : prefixes)
+        if (!present.count(prefix))
+            badInput(prefix.str() + " is not in the allowlist; nothing was removed (see `xdpguard allow list`)");
+    for (const Prefix& prefix : std::set<Prefix>(prefixes.begin(), prefixes.end()))
+        if (int err = deleteRule(maps_, prefix))
+            failErrno(err, "remove " + prefix.str() + " from the allowlist");
+}
+
+}  // namespace xdpguard

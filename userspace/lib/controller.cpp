@@ -1,0 +1,172 @@
+#include "controller.hpp"
+
+#include <unistd.h>
+
+#include "error.hpp"
+#include "filter_state.hpp"
+#include "skeleton.hpp"
+
+namespace xdpguard {
+namespace {
+
+size_t countFamily(const std::vector<AllowEntry>& entries, Family family) {
+    size_t count = 0;
+    for (const AllowEntry& entry : entries) count += entry.prefix.family() == family;
+    return count;
+}
+
+const char* kEmptyEnforceHint =
+    "Add the gateway prefixes first (`xdpguard allow add CIDR`), or start with --monitor to "
+    "watch what would be dropped; --force overrides";
+
+// A filter that enforces with no prefix drops every connection attempt to
+// the protected ports, including the provider's real mail.
+void refuseEmptyEnforce(const Allowlist& allowlist, Mode mode, bool force, const std::string& what) {
+    if (mode == Mode::Enforce && !force && allowlist.size() == 0)
+        badInput(what + " would enforce an empty allowlist and reject all mail on the protected "
+                 "ports. " + kEmptyEnforceHint);
+}
+
+}  // namespace
+
+std::vector<Prefix> parsePrefixes(const std::vector<std::string>& cidrs) {
+    std::vector<Prefix> prefixes;
+    prefixes.reserve(cidrs.size());
+    for (const std::string& cidr : cidrs) prefixes.push_back(Prefix::parse(cidr));
+    return prefixes;
+}
+
+bool Controller::anyAttached() const { return !dir_.pinnedInterfaces().empty(); }
+
+std::vector<AttachOutcome> Controller::attach(const AttachRequest& request) {
+    if (request.interfaces.empty()) badInput("name at least one interface to attach to");
+    for (const std::string& ifname : request.interfaces) interfaceIndex(ifname);
+    const bool fresh = !FilterState::open(dir_).has_value();
+    if (fresh && request.mode.value_or(Mode::Enforce) == Mode::Enforce && !request.force)
+        badInput(std::string("attaching would enforce an empty allowlist and reject all mail on "
+                             "the protected ports. ") + kEmptyEnforceHint);
+    dir_.create();
+    PinDirLock lock(dir_);
+    std::optional<MapSet> existing = FilterState::open(dir_);
+    Skeleton skel = Skeleton::open();
+    if (existing)
+        skel.reuseMaps(*existing);
+    else
+        skel.setCapacity(request.capacity);
+    skel.load();
+    if (!existing) FilterState::pinNew(dir_, skel);
+    const MapSet maps = skel.maps();
+
+    // The first attach sets the mode; later ones keep it unless asked.
+    RuntimeConfig config(maps);
+    const FilterSettings before = config.read();
+    FilterSettings settings = before;
+    settings.mode = request.mode.value_or(existing && anyAttached() ? before.mode : Mode::Enforce);
+    if (request.ports) settings.ports = *request.ports;
+    refuseEmptyEnforce(Allowlist(maps), settings.mode, request.force, "attaching");
+
+    std::vector<AttachOutcome> outcomes;
+    try {
+        config.write(settings);
+        attachAll(request, skel.programFd(), outcomes);
+    } catch (...) {
+        // Leave the system as it was: undo this call's attachments and settings.
+        Attachments attachments(dir_);
+        for (const AttachOutcome& outcome : outcomes)
+            if (!outcome.alreadyAttached) attachments.detach(outcome.ifname);
+        if (existing)
+            config.write(before);
+        else if (!anyAttached())
+            dir_.removeMaps(skel.mapNames());
+        throw;
+    }
+    return outcomes;
+}
+
+// Attaches every requested interface, appending to `outcomes` as it goes so
+// that the caller can undo a partial attach.
+void Controller::attachAll(const AttachRequest& request, int programFd,
+                           std::vector<AttachOutcome>& outcomes) {
+    Attachments attachments(dir_);
+    for (const std::string& ifname : request.interfaces) {
+        std::optional<AttachmentInfo> current;
+        for (const AttachmentInfo& info : attachments.list())
+            if (info.ifname == ifname) current = info;
+        if (current && current->interfacePresent) {
+            outcomes.push_back({ifname, current->mode, true});
+            continue;
+        }
+        if (current) attachments.detach(ifname);  // the interface went away and came back
+        outcomes.push_back({ifname, attachments.attach(ifname, programFd, request.xdpMode), false});
+    }
+}
+
+void Controller::detach(const std::vector<std::string>& interfaces, bool purge) {
+    if (!dir_.exists()) badInput("nothing is attached: pin dir " + dir_.path() + " does not exist");
+    PinDirLock lock(dir_);
+    Attachments attachments(dir_);
+    for (const std::string& ifname : interfaces)
+        if (!attachments.isAttached(ifname))
+            badInput(ifname + " is not attached by xdpguard (pin dir " + dir_.path() +
+                     "); nothing was detached");
+    for (const std::string& ifname : interfaces) attachments.detach(ifname);
+    if (purge && !anyAttached()) dir_.removeMaps(Skeleton::open().mapNames());
+}
+
+FilterStatus Controller::status() const {
+    FilterStatus status;
+    std::optional<MapSet> maps = FilterState::open(dir_);
+    status.attachments = Attachments(dir_).list();
+    if (!maps) return status;
+    status.exists = true;
+    status.settings = RuntimeConfig(*maps).read();
+    Allowlist allowlist(*maps);
+    const std::vector<AllowEntry> entries = allowlist.list();
+    status.prefixesV4 = countFamily(entries, Family::V4);
+    status.prefixesV6 = countFamily(entries, Family::V6);
+    status.capacity = allowlist.capacity();
+    status.stats = readStats(*maps);
+    return status;
+}
+
+size_t Controller::allowAdd(const std::vector<std::string>& cidrs) {
+    const std::vector<Prefix> prefixes = parsePrefixes(cidrs);
+    dir_.create();
+    PinDirLock lock(dir_);
+    const MapSet maps = FilterState::openOrCreate(dir_, XG_DEFAULT_MAX_RULES);
+    return Allowlist(maps).add(prefixes);
+}
+
+void Controller::allowDelete(const std::vector<std::string>& cidrs, bool force) {
+    const std::vector<Prefix> prefixes = parsePrefixes(cidrs);
+    const MapSet maps = FilterState::require(dir_);
+    PinDirLock lock(dir_);
+    Allowlist allowlist(maps);
+    const size_t remaining = allowlist.size() >= prefixes.size() ? allowlist.size() - prefixes.size() : 0;
+    if (remaining == 0 && !force && anyAttached() &&
+        RuntimeConfig(maps).read().mode == Mode::Enforce)
+        badInput("deleting the last allowlisted prefix while enforcing would reject all mail on "
+                 "the protected ports. Switch to monitor first (`xdpguard mode monitor`), or add "
+                 "the new gateways before removing the old; --force overrides");
+    allowlist.remove(prefixes);
+}
+
+std::vector<AllowEntry> Controller::allowList() const {
+    return Allowlist(FilterState::require(dir_)).list();
+}
+
+void Controller::setMode(Mode mode, bool force) {
+    const MapSet maps = FilterState::require(dir_);
+    PinDirLock lock(dir_);
+    refuseEmptyEnforce(Allowlist(maps), mode, force, "switching to enforce");
+    RuntimeConfig(maps).setMode(mode);
+}
+
+void Controller::setPorts(const std::set<uint16_t>& ports) {
+    if (ports.empty()) badInput("give at least one port to protect, e.g. `xdpguard ports 25`");
+    const MapSet maps = FilterState::require(dir_);
+    PinDirLock lock(dir_);
+    RuntimeConfig(maps).setPorts(ports);
+}
+
+}  // namespace xdpguard

@@ -1,0 +1,40 @@
+// The run-time switches of the filter (enforce/monitor, protected ports),
+// held in the single-slot config map so that changes apply to the running
+// program at once, without a reload.
+#pragma once
+
+#include <cstdint>
+#include <set>
+
+#include "map_set.hpp"
+
+namespace xdpguard {
+
+enum class Mode { Enforce, Monitor };
+
+const char* modeName(Mode mode);
+
+inline constexpr uint16_t kDefaultSmtpPort = 25;
+
+struct FilterSettings {
+    Mode mode = Mode::Monitor;
+    std::set<uint16_t> ports{kDefaultSmtpPort};
+};
+
+class RuntimeConfig {
+public:
+    explicit RuntimeConfig(const MapSet& maps) : maps_(maps) {}
+
+    FilterSettings read() const;
+    void write(const FilterSettings& settings);
+    // The layout version recorded by whoever created the maps (0: never written).
+    uint32_t layoutVersion() const;
+
+    void setMode(Mode mode);
+    void setPorts(const std::set<uint16_t>& ports);
+
+private:
+    const MapSet& maps_;
+};
+
+}  // namespace xdpguard

@@ -1,0 +1,92 @@
+#include "skeleton.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <utility>
+
+#include "error.hpp"
+#include "log.hpp"
+#include "xdpguard.skel.h"
+
+namespace xdpguard {
+namespace {
+
+Fd dupFd(int fd, const char* what) {
+    int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (copy < 0) failErrno(errno, std::string("duplicate descriptor of ") + what);
+    return Fd(copy);
+}
+
+}  // namespace
+
+Skeleton Skeleton::open() {
+    installLibbpfLogger();
+    xdpguard_bpf* skel = xdpguard_bpf__open();
+    if (!skel) failErrno(errno, "open the embedded XDP program");
+    return Skeleton(skel);
+}
+
+Skeleton::Skeleton(Skeleton&& other) noexcept : skel_(std::exchange(other.skel_, nullptr)) {}
+
+Skeleton& Skeleton::operator=(Skeleton&& other) noexcept {
+    if (this != &other) {
+        if (skel_) xdpguard_bpf__destroy(skel_);
+        skel_ = std::exchange(other.skel_, nullptr);
+    }
+    return *this;
+}
+
+Skeleton::~Skeleton() {
+    if (skel_) xdpguard_bpf__destroy(skel_);
+}
+
+void Skeleton::setCapacity(uint32_t maxRules) {
+    if (maxRules == 0) badInput("the allowlist capacity must be at least 1 prefix");
+    for (bpf_map* map : {skel_->maps.xg_allow_v4, skel_->maps.xg_allow_v6,
+                         skel_->maps.xg_rule_cnt}) {
+        int err = bpf_map__set_max_entries(map, maxRules);
+        if (err) failErrno(err, "set the allowlist capacity");
+    }
+}
+
+void Skeleton::reuseMaps(const MapSet& maps) {
+    const std::vector<bpf_map*> handles = mapHandles();
+    const int fds[] = {maps.allowV4.get(), maps.allowV6.get(), maps.ruleCount.get(),
+                       maps.stats.get(), maps.config.get()};
+    for (size_t i = 0; i < handles.size(); ++i) {
+        int err = bpf_map__reuse_fd(handles[i], fds[i]);
+        if (err) failErrno(err, "reuse pinned map " + std::string(bpf_map__name(handles[i])));
+    }
+}
+
+void Skeleton::load() {
+    int err = xdpguard_bpf__load(skel_);
+    if (err) failErrno(err, "load the XDP program into the kernel");
+}
+
+int Skeleton::programFd() const { return bpf_program__fd(skel_->progs.xdpguard_filter); }
+
+MapSet Skeleton::maps() const {
+    MapSet set;
+    set.allowV4 = dupFd(bpf_map__fd(skel_->maps.xg_allow_v4), "xg_allow_v4");
+    set.allowV6 = dupFd(bpf_map__fd(skel_->maps.xg_allow_v6), "xg_allow_v6");
+    set.ruleCount = dupFd(bpf_map__fd(skel_->maps.xg_rule_cnt), "xg_rule_cnt");
+    set.stats = dupFd(bpf_map__fd(skel_->maps.xg_stats), "xg_stats");
+    set.config = dupFd(bpf_map__fd(skel_->maps.xg_config), "xg_config");
+    return set;
+}
+
+std::vector<bpf_map*> Skeleton::mapHandles() const {
+    return {skel_->maps.xg_allow_v4, skel_->maps.xg_allow_v6, skel_->maps.xg_rule_cnt,
+            skel_->maps.xg_stats, skel_->maps.xg_config};
+}
+
+std::vector<std::string> Skeleton::mapNames() const {
+    std::vector<std::string> names;
+    for (bpf_map* map : mapHandles()) names.emplace_back(bpf_map__name(map));
+    return names;
+}
+
+}  // namespace xdpguard

@@ -1,0 +1,29 @@
+// Reading the filter's counters: per-CPU values summed over every possible CPU.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "map_set.hpp"
+#include "abi.hpp"
+
+namespace xdpguard {
+
+struct FilterStats {
+    uint64_t packets[XG_REASON_COUNT][XG_ACTION_COUNT] = {};
+
+    uint64_t get(xg_reason reason, xg_action action) const {
+        return packets[reason][action];
+    }
+    uint64_t deniedTotal() const;
+};
+
+FilterStats readStats(const MapSet& maps);
+
+// Sums one element of a per-CPU map whose value is a single __u64 counter.
+uint64_t sumPerCpuCounter(int mapFd, uint32_t index);
+
+// Sets every CPU's slot of a per-CPU __u64 counter to zero.
+void zeroPerCpuCounter(int mapFd, uint32_t index);
+
+}  // namespace xdpguard
