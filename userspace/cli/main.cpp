@@ -93,6 +93,24 @@ void declare(CLI::App& app, Cli& cli, std::function<int(Controller&)>& action) {
     });
 }
 
+// CLI11 reports an unknown command word as "a subcommand is required";
+// name the word instead.
+bool rejectUnknownCommand(CLI::App& app, int argc, char** argv) {
+    for (int i = 1; i < argc; ++i) {
+        const std::string arg = argv[i];
+        if (arg == "--pin-dir") {
+            ++i;
+            continue;
+        }
+        if (arg.empty() || arg[0] == '-') continue;
+        for (const CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; }))
+            if (sub->get_name() == arg) return false;
+        std::cerr << "xdpguard: error: unknown command '" << arg << "'; run `xdpguard --help`\n";
+        return true;
+    }
+    return false;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -100,6 +118,7 @@ int main(int argc, char** argv) {
     Cli cli;
     std::function<int(Controller&)> action;
     declare(app, cli, action);
+    if (rejectUnknownCommand(app, argc, argv)) return 2;
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
