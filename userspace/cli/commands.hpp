@@ -18,7 +18,7 @@ struct AttachArgs {
     bool enforce = false;
     std::vector<int> ports;
     bool force = false;
-    uint32_t maxPrefixes = XG_DEFAULT_MAX_RULES;
+    std::optional<uint32_t> maxPrefixes;
 };
 
 int runAttach(Controller& controller, const AttachArgs& args);

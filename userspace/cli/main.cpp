@@ -46,7 +46,7 @@ void declare(CLI::App& app, Cli& cli, std::function<int(Controller&)>& action) {
         ->excludes(monitor);
     attach->add_option("--port", cli.attach.ports, "protected destination port (repeatable; default 25)");
     attach->add_flag("--force", cli.attach.force, "enforce even with an empty allowlist");
-    attach->add_option("--max-prefixes", cli.attach.maxPrefixes, "allowlist capacity of a new filter")
+    attach->add_option("--max-prefixes", cli.attach.maxPrefixes, "allowlist capacity of a new filter (default 65536)")
         ->check(CLI::Range(1u, 16u << 20));
     attach->callback([&] { action = [&](Controller& c) { return cli::runAttach(c, cli.attach); }; });
 

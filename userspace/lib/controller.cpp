@@ -48,11 +48,16 @@ std::vector<AttachOutcome> Controller::attach(const AttachRequest& request) {
     dir_.create();
     PinDirLock lock(dir_);
     std::optional<MapSet> existing = FilterState::open(dir_);
+    if (existing && request.capacity && *request.capacity != Allowlist(*existing).capacity())
+        badInput("the allowlist capacity of an existing filter cannot change (it is " +
+                 std::to_string(Allowlist(*existing).capacity()) +
+                 "); to resize, `xdpguard detach --all --purge` and attach again with "
+                 "--max-prefixes, then re-add the prefixes");
     Skeleton skel = Skeleton::open();
     if (existing)
         skel.reuseMaps(*existing);
     else
-        skel.setCapacity(request.capacity);
+        skel.setCapacity(request.capacity.value_or(XG_DEFAULT_MAX_RULES));
     skel.load();
     if (!existing) FilterState::pinNew(dir_, skel);
     const MapSet maps = skel.maps();

@@ -22,7 +22,7 @@ struct AttachRequest {
     XdpMode xdpMode = XdpMode::Auto;
     std::optional<Mode> mode;                 // unset: keep (new filter: enforce)
     std::optional<std::set<uint16_t>> ports;  // unset: keep (new filter: {25})
-    uint32_t capacity = XG_DEFAULT_MAX_RULES; // used only when maps are created
+    std::optional<uint32_t> capacity;         // new filter only (default XG_DEFAULT_MAX_RULES)
     bool force = false;                       // allow enforcing an empty allowlist
 };
 
