@@ -47,6 +47,13 @@ struct {
 	__type(value, struct xg_config);
 } XG_MAP_CONFIG SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
+	__uint(max_entries, XG_DENIED_SRC_MAX);
+	__type(key, struct xg_src_key);
+	__type(value, struct xg_src_stat);
+} XG_MAP_DENIED_SRC SEC(".maps");
+
 static __always_inline struct xg_config *load_config(void)
 {
 	__u32 zero = 0;
@@ -102,6 +109,32 @@ static __always_inline int source_allowed(int ipv6, struct l3_info *l3)
 	return 1;
 }
 
+/* Credits the denied SYN to its source network (/24 or /48). Per-CPU values:
+ * no atomics, and userspace sums them. */
+static __always_inline void record_denied_source(int ipv6, struct l3_info *l3)
+{
+	struct xg_src_key key = {};
+	struct xg_src_stat *stat;
+	__u64 now = bpf_ktime_get_boot_ns();
+
+	if (ipv6) {
+		key.family = XG_FAMILY_V6;
+		__builtin_memcpy(key.addr, &l3->saddr6, XG_DENIED_V6_PREFIX / 8);
+	} else {
+		key.family = XG_FAMILY_V4;
+		__builtin_memcpy(key.addr, &l3->saddr4, XG_DENIED_V4_PREFIX / 8);
+	}
+	stat = bpf_map_lookup_elem(&XG_MAP_DENIED_SRC, &key);
+	if (stat) {
+		stat->denied_syns++;
+		stat->last_seen_ns = now;
+	} else {
+		struct xg_src_stat first = { .denied_syns = 1, .last_seen_ns = now };
+
+		bpf_map_update_elem(&XG_MAP_DENIED_SRC, &key, &first, BPF_ANY);
+	}
+}
+
 SEC("xdp")
 int xdpguard_filter(struct xdp_md *ctx)
 {
@@ -154,6 +187,7 @@ int xdpguard_filter(struct xdp_md *ctx)
 		return XDP_PASS;
 	if (source_allowed(ipv6, &l3))
 		return XDP_PASS;
+	record_denied_source(ipv6, &l3);
 	return verdict(ipv6 ? XG_REASON_DENIED_V6 : XG_REASON_DENIED_V4, cfg);
 }
 

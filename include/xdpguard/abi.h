@@ -19,6 +19,7 @@
 #define XG_MAP_RULE_CNT xg_rule_cnt
 #define XG_MAP_STATS xg_stats
 #define XG_MAP_CONFIG xg_config
+#define XG_MAP_DENIED_SRC xg_denied_src
 
 /* Default capacity of the allowlist (both families share the rule ids);
  * the controller may raise it before the maps are first created. */
@@ -70,6 +71,26 @@ enum xg_action {
 
 struct xg_stat_counter {
 	__u64 packets;
+};
+
+/* Denied source networks, for "who is knocking": an LRU hash keyed by the
+ * source's /24 (IPv4) or /48 (IPv6), so a botnet of any size occupies at
+ * most XG_DENIED_SRC_MAX entries and the oldest networks fall out. */
+#define XG_DENIED_SRC_MAX 16384
+#define XG_DENIED_V4_PREFIX 24
+#define XG_DENIED_V6_PREFIX 48
+
+#define XG_FAMILY_V4 4
+#define XG_FAMILY_V6 6
+
+struct xg_src_key {
+	__u32 family;	/* XG_FAMILY_V4 or XG_FAMILY_V6 */
+	__u8 addr[16];	/* network order, host bits cleared; v4 in the first 4 */
+};
+
+struct xg_src_stat {
+	__u64 denied_syns;
+	__u64 last_seen_ns; /* bpf_ktime_get_boot_ns() (CLOCK_BOOTTIME) */
 };
 
 /* Run-time configuration: one element of a single-slot array map, read once

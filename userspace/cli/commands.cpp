@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "error.hpp"
+#include "json.hpp"
 
 namespace xdpguard::cli {
 namespace {
@@ -23,23 +24,6 @@ std::string joinPorts(const std::set<uint16_t>& ports, const char* separator) {
     std::string out;
     for (uint16_t port : ports) out += (out.empty() ? "" : separator) + std::to_string(port);
     return out;
-}
-
-std::string jsonString(const std::string& text) {
-    std::string out = "\"";
-    for (char c : text) {
-        if (c == '"' || c == '\\') {
-            out += '\\';
-            out += c;
-        } else if (static_cast<unsigned char>(c) < 0x20) {
-            char escaped[8];
-            std::snprintf(escaped, sizeof escaped, "\\u%04x", c);
-            out += escaped;
-        } else {
-            out += c;
-        }
-    }
-    return out + "\"";
 }
 
 struct CounterName {

@@ -6,6 +6,9 @@
 #include <optional>
 
 #include "commands.hpp"
+#include "exporter.hpp"
+#include "metrics.hpp"
+#include "observe_commands.hpp"
 #include "error.hpp"
 #include "log.hpp"
 
@@ -26,8 +29,38 @@ struct Cli {
     std::vector<std::string> cidrs;
     std::vector<int> ports;
     std::string mode;
+    std::string address;
+    int port = kDefaultSmtpPort;
+    size_t top = kDefaultTopSources;
+    std::string listen = kDefaultMetricsListen;
     bool all = false, purge = false, force = false, json = false;
 };
+
+void declareObserveCommands(CLI::App& app, Cli& cli, std::function<int(Controller&)>& action) {
+    auto* stats = app.add_subcommand("stats", "counters: verdicts, per-prefix allowed SYNs");
+    stats->add_flag("--json", cli.json, "machine-readable output");
+    stats->callback([&] { action = [&](Controller& c) { return cli::runStats(c.pinDir(), cli.json); }; });
+
+    auto* top = app.add_subcommand("top", "the source networks (/24, /48) with the most denied SYNs");
+    top->add_option("-n", cli.top, "how many networks (default 20)")->check(CLI::Range(1, 100000));
+    top->add_flag("--json", cli.json, "machine-readable output");
+    top->callback([&] { action = [&](Controller& c) { return cli::runTop(c.pinDir(), cli.top, cli.json); }; });
+
+    auto* check = app.add_subcommand("check", "would a SYN from ADDRESS get through? (counters untouched)");
+    check->add_option("address", cli.address, "source address, e.g. 192.0.2.7")->required();
+    check->add_option("--port", cli.port, "destination port (default 25)")->check(CLI::Range(1, 65535));
+    check->callback([&] {
+        action = [&](Controller& c) { return cli::runCheck(c.pinDir(), cli.address, cli.port); };
+    });
+
+    auto* exporter = app.add_subcommand("exporter", "serve /metrics for Prometheus");
+    exporter->add_option("--listen", cli.listen, "IPv4:PORT or [IPv6]:PORT (default 127.0.0.1:9433)");
+    exporter->add_option("--top", cli.top, "top denied source networks exported (default 20)")
+        ->check(CLI::Range(0, 1000));
+    exporter->callback([&] {
+        action = [&](Controller& c) { return cli::runExporter(c.pinDir(), cli.listen, cli.top); };
+    });
+}
 
 // Each subcommand's callback stores the function to run once parsing
 // succeeded, so that errors in arguments never half-run a command.
@@ -84,6 +117,8 @@ void declare(CLI::App& app, Cli& cli, std::function<int(Controller&)>& action) {
     auto* ports = app.add_subcommand("ports", "set the protected destination ports at run time");
     ports->add_option("ports", cli.ports, "ports, e.g. 25 2525")->required()->check(CLI::Range(1, 65535));
     ports->callback([&] { action = [&](Controller& c) { return cli::runPorts(c, cli.ports); }; });
+
+    declareObserveCommands(app, cli, action);
 
     app.add_subcommand("version", "print the version")->callback([&] {
         action = [](Controller&) {

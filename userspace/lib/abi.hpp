@@ -10,3 +10,5 @@ static_assert(sizeof(xg_rule) == 4);
 static_assert(sizeof(xg_rule_counter) == 8, "per-CPU values are read as one u64 per CPU");
 static_assert(sizeof(xg_stat_counter) == 8, "per-CPU values are read as one u64 per CPU");
 static_assert(sizeof(xg_config) == 8 + 8 * XG_PORT_WORDS);
+static_assert(sizeof(xg_src_key) == 20);
+static_assert(sizeof(xg_src_stat) == 16);

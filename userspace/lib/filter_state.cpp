@@ -47,7 +47,7 @@ std::optional<MapSet> FilterState::open(const PinDir& dir) {
     Skeleton skel = Skeleton::open();
     const std::vector<bpf_map*> expected = skel.mapHandles();
     MapSet maps;
-    Fd* slots[] = {&maps.allowV4, &maps.allowV6, &maps.ruleCount, &maps.stats, &maps.config};
+    const auto slots = maps.all();
     size_t found = 0;
     for (size_t i = 0; i < expected.size(); ++i) {
         const std::string pin = dir.mapPin(bpf_map__name(expected[i]));

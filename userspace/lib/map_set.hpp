@@ -3,6 +3,8 @@
 // that reads or changes filter state works on a MapSet.
 #pragma once
 
+#include <array>
+
 #include "fd.hpp"
 
 namespace xdpguard {
@@ -13,6 +15,16 @@ struct MapSet {
     Fd ruleCount; // per-CPU array rule id -> xg_rule_counter
     Fd stats;     // per-CPU array XG_STAT_INDEX -> xg_stat_counter
     Fd config;    // array [0] -> xg_config
+    Fd deniedSources;  // LRU per-CPU hash xg_src_key -> xg_src_stat
+
+    static constexpr size_t kCount = 6;
+    // The maps in a fixed order, the same as Skeleton::mapHandles().
+    std::array<Fd*, kCount> all() {
+        return {&allowV4, &allowV6, &ruleCount, &stats, &config, &deniedSources};
+    }
+    std::array<const Fd*, kCount> all() const {
+        return {&allowV4, &allowV6, &ruleCount, &stats, &config, &deniedSources};
+    }
 };
 
 }  // namespace xdpguard

@@ -13,9 +13,9 @@
 namespace xdpguard {
 namespace {
 
-Fd dupFd(int fd, const char* what) {
+Fd dupFd(int fd, const char* mapName) {
     int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
-    if (copy < 0) failErrno(errno, std::string("duplicate descriptor of ") + what);
+    if (copy < 0) failErrno(errno, std::string("duplicate descriptor of ") + mapName);
     return Fd(copy);
 }
 
@@ -53,12 +53,18 @@ void Skeleton::setCapacity(uint32_t maxRules) {
 
 void Skeleton::reuseMaps(const MapSet& maps) {
     const std::vector<bpf_map*> handles = mapHandles();
-    const int fds[] = {maps.allowV4.get(), maps.allowV6.get(), maps.ruleCount.get(),
-                       maps.stats.get(), maps.config.get()};
+    const auto fds = maps.all();
     for (size_t i = 0; i < handles.size(); ++i) {
-        int err = bpf_map__reuse_fd(handles[i], fds[i]);
+        int err = bpf_map__reuse_fd(handles[i], fds[i]->get());
         if (err) failErrno(err, "reuse pinned map " + std::string(bpf_map__name(handles[i])));
     }
+}
+
+void Skeleton::reuseAllowlist(const MapSet& maps) {
+    for (auto [map, fd] : {std::pair{skel_->maps.xg_allow_v4, maps.allowV4.get()},
+                           std::pair{skel_->maps.xg_allow_v6, maps.allowV6.get()}})
+        if (int err = bpf_map__reuse_fd(map, fd))
+            failErrno(err, "reuse pinned map " + std::string(bpf_map__name(map)));
 }
 
 void Skeleton::load() {
@@ -70,17 +76,18 @@ int Skeleton::programFd() const { return bpf_program__fd(skel_->progs.xdpguard_f
 
 MapSet Skeleton::maps() const {
     MapSet set;
-    set.allowV4 = dupFd(bpf_map__fd(skel_->maps.xg_allow_v4), "xg_allow_v4");
-    set.allowV6 = dupFd(bpf_map__fd(skel_->maps.xg_allow_v6), "xg_allow_v6");
-    set.ruleCount = dupFd(bpf_map__fd(skel_->maps.xg_rule_cnt), "xg_rule_cnt");
-    set.stats = dupFd(bpf_map__fd(skel_->maps.xg_stats), "xg_stats");
-    set.config = dupFd(bpf_map__fd(skel_->maps.xg_config), "xg_config");
+    const std::vector<bpf_map*> handles = mapHandles();
+    const auto slots = set.all();
+    for (size_t i = 0; i < handles.size(); ++i)
+        *slots[i] = dupFd(bpf_map__fd(handles[i]), bpf_map__name(handles[i]));
     return set;
 }
 
 std::vector<bpf_map*> Skeleton::mapHandles() const {
-    return {skel_->maps.xg_allow_v4, skel_->maps.xg_allow_v6, skel_->maps.xg_rule_cnt,
-            skel_->maps.xg_stats, skel_->maps.xg_config};
+    std::vector<bpf_map*> handles = {skel_->maps.xg_allow_v4, skel_->maps.xg_allow_v6,
+                                     skel_->maps.xg_rule_cnt, skel_->maps.xg_stats,
+                                     skel_->maps.xg_config, skel_->maps.xg_denied_src};
+    return handles;
 }
 
 std::vector<std::string> Skeleton::mapNames() const {

@@ -28,6 +28,9 @@ public:
     // Before load: make the program use these existing maps instead of
     // creating new ones (attaching another interface to a running filter).
     void reuseMaps(const MapSet& maps);
+    // Before load: share only the allowlist tries (lookups never change
+    // them); every counter and the config stay private to this instance.
+    void reuseAllowlist(const MapSet& maps);
     // Creates the maps and verifies the program in the kernel.
     void load();
 
@@ -35,7 +38,7 @@ public:
     // New descriptors for the loaded maps, independent of this skeleton.
     MapSet maps() const;
 
-    // The kernel object names of the maps, in MapSet order; pins use them.
+    // The kernel object names of the maps, in MapSet::all() order; pins use them.
     std::vector<std::string> mapNames() const;
     std::vector<bpf_map*> mapHandles() const;
 

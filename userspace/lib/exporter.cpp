@@ -1,0 +1,76 @@
+#include "exporter.hpp"
+
+#include <arpa/inet.h>
+#include <prometheus/exposer.h>
+
+#include <charconv>
+#include <csignal>
+#include <memory>
+
+#include "error.hpp"
+#include "metrics.hpp"
+
+namespace xdpguard {
+namespace {
+
+bool validPort(std::string_view text) {
+    unsigned port = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), port);
+    return !text.empty() && ec == std::errc() && end == text.data() + text.size() && port <= 65535;
+}
+
+void waitForTermination() {
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    int received = 0;
+    sigwait(&signals, &received);
+}
+
+}  // namespace
+
+std::string parseListenAddress(const std::string& listen) {
+    const auto colon = listen.rfind(':');
+    const std::string usage = "bad listen address '" + listen +
+                              "': use IPv4:PORT or [IPv6]:PORT, e.g. 127.0.0.1:9433 or [::1]:9433";
+    if (colon == std::string::npos || !validPort(std::string_view(listen).substr(colon + 1)))
+        badInput(usage);
+    std::string host = listen.substr(0, colon);
+    unsigned char buffer[16];
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+        if (inet_pton(AF_INET6, host.substr(1, host.size() - 2).c_str(), buffer) != 1) badInput(usage);
+    } else if (inet_pton(AF_INET, host.c_str(), buffer) != 1) {
+        badInput(usage);
+    }
+    return listen;
+}
+
+void runExporter(const std::string& listen, const PinDir& dir, size_t topSources,
+                 const std::function<void(int port)>& onListening) {
+    const std::string address = parseListenAddress(listen);
+    // Block the signals before civetweb starts its threads, so that they
+    // inherit the mask and sigwait() below receives them.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+    std::unique_ptr<prometheus::Exposer> exposer;
+    try {
+        exposer = std::make_unique<prometheus::Exposer>(
+            std::vector<std::string>{"listening_ports", address, "num_threads", "4",
+                                     "request_timeout_ms", "10000"});
+    } catch (const std::exception& e) {
+        throw Error(ErrorKind::Runtime, "cannot listen on " + listen + " (" + e.what() +
+                                            "); is another exporter already using that port?");
+    }
+    auto collector = std::make_shared<FilterCollector>(dir, topSources);
+    exposer->RegisterCollectable(collector);
+    const std::vector<int> ports = exposer->GetListeningPorts();
+    onListening(ports.empty() ? 0 : ports.front());
+    waitForTermination();
+}
+
+}  // namespace xdpguard
