@@ -48,7 +48,7 @@ TEST_CASE("a prefix with host bits set exits 2 and names the canonical prefix", 
 TEST_CASE("one bad prefix among several changes nothing", "[unit][cli]") {
     const Run run = xdpguard("allow add 192.0.2.0/24 2001:db8::/32 not-a-prefix");
     CHECK(run.status == 2);
-    CHECK_THAT(run.output, Catch::Contains("'not-a-prefix' is not a valid IPv4 address"));
+    CHECK_THAT(run.output, Catch::Contains("'not-a-prefix' is not a valid IPv4 or IPv6 address"));
     requireNothingCreated();
 }
 

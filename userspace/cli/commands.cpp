@@ -94,6 +94,17 @@ void printStatusText(const Controller& controller, const FilterStatus& status) {
     }
 }
 
+std::string attachNote(XdpMode requested, const AttachOutcome& outcome) {
+    if (requested == XdpMode::Auto)
+        return outcome.mode == XdpMode::Generic && !outcome.alreadyAttached
+                   ? "; native XDP unavailable, fell back to generic"
+                   : "";
+    if (outcome.alreadyAttached && requested != outcome.mode)
+        return std::string("; --mode ") + xdpModeName(requested) +
+               " ignored: detach first to change the XDP mode";
+    return "";
+}
+
 }  // namespace
 
 int runAttach(Controller& controller, const AttachArgs& args) {
@@ -109,10 +120,7 @@ int runAttach(Controller& controller, const AttachArgs& args) {
         std::cout << outcome.ifname << ": "
                   << (outcome.alreadyAttached ? "already attached" : "attached") << " ("
                   << xdpModeName(outcome.mode) << " XDP"
-                  << (request.xdpMode == XdpMode::Auto && outcome.mode == XdpMode::Generic
-                          ? "; native XDP unavailable, fell back to generic"
-                          : "")
-                  << ")\n";
+                  << attachNote(request.xdpMode, outcome) << ")\n";
     const FilterSettings settings = controller.status().settings;
     std::cout << "mode " << modeName(settings.mode) << ", protecting port(s) "
               << joinPorts(settings.ports, " ") << "\n";
@@ -124,9 +132,16 @@ int runDetach(Controller& controller, const std::vector<std::string>& interfaces
     if (all) targets = controller.pinDir().exists() ? controller.pinDir().pinnedInterfaces()
                                                     : std::vector<std::string>{};
     if (targets.empty() && !all) badInput("name the interfaces to detach, or use --all");
-    if (!targets.empty() || controller.pinDir().exists()) controller.detach(targets, purge);
+    if (!controller.pinDir().exists()) {
+        std::cout << "nothing attached (no filter in " << controller.pinDir().path() << ")\n";
+        return 0;
+    }
+    const bool purged = controller.detach(targets, purge);
     for (const std::string& ifname : targets) std::cout << ifname << ": detached\n";
-    if (purge) std::cout << "pinned allowlist and counters removed\n";
+    if (purged)
+        std::cout << "pinned allowlist and counters removed\n";
+    else if (purge)
+        std::cout << "kept the pinned allowlist and counters: other interfaces are still attached\n";
     return 0;
 }
 

@@ -15,16 +15,20 @@ size_t countFamily(const std::vector<AllowEntry>& entries, Family family) {
     return count;
 }
 
-const char* kEmptyEnforceHint =
-    "Add the gateway prefixes first (`xdpguard allow add CIDR`), or start with --monitor to "
+const char* kAttachEmptyHint =
+    "Add the gateway prefixes first (`xdpguard allow add CIDR`), or attach with --monitor to "
     "watch what would be dropped; --force overrides";
+const char* kModeEmptyHint =
+    "Add the gateway prefixes first (`xdpguard allow add CIDR`) and stay in monitor mode "
+    "until then; --force overrides";
 
 // A filter that enforces with no prefix drops every connection attempt to
 // the protected ports, including the provider's real mail.
-void refuseEmptyEnforce(const Allowlist& allowlist, Mode mode, bool force, const std::string& what) {
+void refuseEmptyEnforce(const Allowlist& allowlist, Mode mode, bool force, const std::string& what,
+                        const char* hint) {
     if (mode == Mode::Enforce && !force && allowlist.size() == 0)
         badInput(what + " would enforce an empty allowlist and reject all mail on the protected "
-                 "ports. " + kEmptyEnforceHint);
+                 "ports. " + hint);
 }
 
 }  // namespace
@@ -44,8 +48,17 @@ std::vector<AttachOutcome> Controller::attach(const AttachRequest& request) {
     const bool fresh = !FilterState::open(dir_).has_value();
     if (fresh && request.mode.value_or(Mode::Enforce) == Mode::Enforce && !request.force)
         badInput(std::string("attaching would enforce an empty allowlist and reject all mail on "
-                             "the protected ports. ") + kEmptyEnforceHint);
-    dir_.create();
+                             "the protected ports. ") + kAttachEmptyHint);
+    const bool createdDir = dir_.create();
+    try {
+        return attachLocked(request);
+    } catch (...) {
+        if (createdDir) dir_.removeIfEmpty();
+        throw;
+    }
+}
+
+std::vector<AttachOutcome> Controller::attachLocked(const AttachRequest& request) {
     PinDirLock lock(dir_);
     std::optional<MapSet> existing = FilterState::open(dir_);
     if (existing && request.capacity && *request.capacity != Allowlist(*existing).capacity())
@@ -68,7 +81,7 @@ std::vector<AttachOutcome> Controller::attach(const AttachRequest& request) {
     FilterSettings settings = before;
     settings.mode = request.mode.value_or(existing && anyAttached() ? before.mode : Mode::Enforce);
     if (request.ports) settings.ports = *request.ports;
-    refuseEmptyEnforce(Allowlist(maps), settings.mode, request.force, "attaching");
+    refuseEmptyEnforce(Allowlist(maps), settings.mode, request.force, "attaching", kAttachEmptyHint);
 
     std::vector<AttachOutcome> outcomes;
     try {
@@ -106,7 +119,7 @@ void Controller::attachAll(const AttachRequest& request, int programFd,
     }
 }
 
-void Controller::detach(const std::vector<std::string>& interfaces, bool purge) {
+bool Controller::detach(const std::vector<std::string>& interfaces, bool purge) {
     if (!dir_.exists()) badInput("nothing is attached: pin dir " + dir_.path() + " does not exist");
     PinDirLock lock(dir_);
     Attachments attachments(dir_);
@@ -115,7 +128,9 @@ void Controller::detach(const std::vector<std::string>& interfaces, bool purge) 
             badInput(ifname + " is not attached by xdpguard (pin dir " + dir_.path() +
                      "); nothing was detached");
     for (const std::string& ifname : interfaces) attachments.detach(ifname);
-    if (purge && !anyAttached()) dir_.removeMaps(Skeleton::open().mapNames());
+    if (!purge || anyAttached()) return false;
+    dir_.removeMaps(Skeleton::open().mapNames());
+    return true;
 }
 
 FilterStatus Controller::status() const {
@@ -136,10 +151,15 @@ FilterStatus Controller::status() const {
 
 size_t Controller::allowAdd(const std::vector<std::string>& cidrs) {
     const std::vector<Prefix> prefixes = parsePrefixes(cidrs);
-    dir_.create();
-    PinDirLock lock(dir_);
-    const MapSet maps = FilterState::openOrCreate(dir_, XG_DEFAULT_MAX_RULES);
-    return Allowlist(maps).add(prefixes);
+    const bool createdDir = dir_.create();
+    try {
+        PinDirLock lock(dir_);
+        const MapSet maps = FilterState::openOrCreate(dir_, XG_DEFAULT_MAX_RULES);
+        return Allowlist(maps).add(prefixes);
+    } catch (...) {
+        if (createdDir) dir_.removeIfEmpty();
+        throw;
+    }
 }
 
 void Controller::allowDelete(const std::vector<std::string>& cidrs, bool force) {
@@ -163,7 +183,7 @@ std::vector<AllowEntry> Controller::allowList() const {
 void Controller::setMode(Mode mode, bool force) {
     const MapSet maps = FilterState::require(dir_);
     PinDirLock lock(dir_);
-    refuseEmptyEnforce(Allowlist(maps), mode, force, "switching to enforce");
+    refuseEmptyEnforce(Allowlist(maps), mode, force, "switching to enforce", kModeEmptyHint);
     RuntimeConfig(maps).setMode(mode);
 }
 

@@ -48,8 +48,9 @@ public:
 
     std::vector<AttachOutcome> attach(const AttachRequest& request);
     // Detaches; with `purge`, also removes the pinned maps once no interface
-    // is left attached (the allowlist and counters are then gone).
-    void detach(const std::vector<std::string>& interfaces, bool purge);
+    // is left attached (the allowlist and counters are then gone). Returns
+    // true if the maps were removed.
+    bool detach(const std::vector<std::string>& interfaces, bool purge);
     FilterStatus status() const;
 
     // Parses every CIDR first: one bad argument changes nothing.
@@ -64,6 +65,7 @@ public:
 
 private:
     bool anyAttached() const;
+    std::vector<AttachOutcome> attachLocked(const AttachRequest& request);
     void attachAll(const AttachRequest& request, int programFd,
                    std::vector<AttachOutcome>& outcomes);
     PinDir dir_;

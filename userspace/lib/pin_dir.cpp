@@ -56,7 +56,7 @@ bool PinDir::exists() const {
     failErrno(errno, "look up pin dir " + path_);
 }
 
-void PinDir::create() const {
+bool PinDir::create() const {
     const std::string parent = parentOf(path_);
     if (!onBpffs(parent) && parent == kBpffsRoot) {
         // Minimal systems (and some containers) do not mount bpffs.
@@ -66,9 +66,20 @@ void PinDir::create() const {
     if (!onBpffs(parent))
         badInput("pin dir " + path_ + " is not on a BPF filesystem; choose a directory under " +
                  kBpffsRoot + " or mount one with `mount -t bpf bpf " + parent + "`");
-    if (mkdir(path_.c_str(), 0700) && errno != EEXIST)
-        failErrno(errno, "create pin dir " + path_);
+    const bool created = mkdir(path_.c_str(), 0700) == 0;
+    if (!created && errno != EEXIST) failErrno(errno, "create pin dir " + path_);
+    struct stat st {};
+    if (lstat(path_.c_str(), &st)) failErrno(errno, "inspect pin dir " + path_);
+    // Whoever owns the directory could unlink or replace the pins.
+    if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022))
+        throw Error(ErrorKind::Runtime,
+                    "pin dir " + path_ + " is not a directory owned by uid " + std::to_string(geteuid()) +
+                        " and writable only by it (owner uid " + std::to_string(st.st_uid) +
+                        "); refusing to keep the filter's state there. Remove it or choose another --pin-dir");
+    return created;
 }
+
+void PinDir::removeIfEmpty() const noexcept { rmdir(path_.c_str()); }
 
 std::vector<std::string> PinDir::pinnedInterfaces() const {
     std::vector<std::string> names;

@@ -27,8 +27,11 @@ public:
 
     // Mounts bpffs on /sys/fs/bpf if the pin dir lies there and nothing is
     // mounted, then creates the directory (mode 0700: the allowlist is
-    // root's business).
-    void create() const;
+    // root's business). Returns true if it created the directory. Refuses a
+    // directory that someone else owns or may write to.
+    bool create() const;
+    // Removes the directory if it is empty (undoing create()); never throws.
+    void removeIfEmpty() const noexcept;
     // Interface names that have a pinned link, sorted.
     std::vector<std::string> pinnedInterfaces() const;
     // Removes the map pins and the directory (only when no link is pinned).

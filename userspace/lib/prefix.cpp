@@ -52,7 +52,7 @@ Prefix Prefix::parse(std::string_view text) {
         family = Family::V4;
         // inet_pton accepts only the dotted quad (no "10.1" shorthand).
         if (inet_pton(AF_INET, address.c_str(), bytes.data()) != 1)
-            badInput("'" + input + "' is not a valid IPv4 address or prefix");
+            badInput("'" + input + "' is not a valid IPv4 or IPv6 address or prefix");
     }
     const unsigned maxLength = family == Family::V4 ? 32 : 128;
     unsigned length = maxLength;
