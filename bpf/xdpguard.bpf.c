@@ -54,6 +54,15 @@ struct {
 	__type(value, struct xg_src_stat);
 } XG_MAP_DENIED_SRC SEC(".maps");
 
+/* Controller-only state pinned with the rest; see abi.h. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, XG_ORIGINS_PER_RULE * XG_DEFAULT_MAX_RULES);
+	__type(key, struct xg_origin_key);
+	__type(value, struct xg_origin);
+} XG_MAP_ORIGINS SEC(".maps");
+
 static __always_inline struct xg_config *load_config(void)
 {
 	__u32 zero = 0;

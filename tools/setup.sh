@@ -8,6 +8,8 @@ packages=(
   clang llvm linux-libc-dev             # BPF target and UAPI headers
   libbpf-dev bpftool libelf-dev zlib1g-dev  # loader and skeletons
   libcli11-dev catch2 prometheus-cpp-dev    # CLI, tests, metrics
+  libldns-dev                           # DNS client for SPF import
+  prometheus nsd                        # real Prometheus and DNS servers for e2e tests
   iproute2 util-linux python3 procps    # namespace labs (ip, nsenter)
 )
 

@@ -20,6 +20,7 @@
 #define XG_MAP_STATS xg_stats
 #define XG_MAP_CONFIG xg_config
 #define XG_MAP_DENIED_SRC xg_denied_src
+#define XG_MAP_ORIGINS xg_origins
 
 /* Default capacity of the allowlist (both families share the rule ids);
  * the controller may raise it before the maps are first created. */
@@ -91,6 +92,24 @@ struct xg_src_key {
 struct xg_src_stat {
 	__u64 denied_syns;
 	__u64 last_seen_ns; /* bpf_ktime_get_boot_ns() (CLOCK_BOOTTIME) */
+};
+
+/* Provenance of allowlist prefixes, kept beside the tries so that it
+ * survives controller restarts with the rest of the pinned state. The data
+ * plane never reads it. A prefix is in a trie exactly while at least one
+ * source lists it: "manual", "file:NAME" or "spf:DOMAIN". */
+#define XG_SOURCE_NAME_MAX 128
+#define XG_ORIGINS_PER_RULE 2 /* origin map capacity = this x allowlist capacity */
+
+struct xg_origin_key {
+	__u32 family; /* XG_FAMILY_V4 or XG_FAMILY_V6 */
+	__u32 prefixlen;
+	__u8 addr[16];			    /* network order */
+	char source[XG_SOURCE_NAME_MAX];    /* NUL-padded */
+};
+
+struct xg_origin {
+	__u64 added_unix; /* when the source first listed the prefix */
 };
 
 /* Run-time configuration: one element of a single-slot array map, read once

@@ -23,8 +23,8 @@ MetricsSnapshot sampleSnapshot() {
     s.settings.mode = Mode::Enforce;
     s.settings.ports = {25, 587};
     s.capacity = 65536;
-    s.allowlist = {{Prefix::parse("198.51.100.0/24"), 0, 42},
-                   {Prefix::parse("2001:db8:1::/48"), 1, 7}};
+    s.allowlist = {{Prefix::parse("198.51.100.0/24"), 0, 42, {"manual"}},
+                   {Prefix::parse("2001:db8:1::/48"), 1, 7, {"file:gw", "spf:example.test"}}};
     s.stats.packets[XG_REASON_DENIED_V4][XG_ACTION_DROPPED] = 1000;
     s.stats.packets[XG_REASON_DENIED_V6][XG_ACTION_MONITORED] = 3;
     s.stats.packets[XG_REASON_TINY_FRAG][XG_ACTION_DROPPED] = 2;
@@ -58,7 +58,7 @@ TEST_CASE("counters render with their documented names and labels", "[unit][metr
 TEST_CASE("IPv6 prefixes and networks appear verbatim as label values", "[unit][metrics]") {
     const std::string text = render(sampleSnapshot());
     CHECK_THAT(text, Catch::Contains(
-                         "xdpguard_syn_allowed_total{prefix=\"2001:db8:1::/48\",source=\"manual\"} 7\n"));
+                         "xdpguard_syn_allowed_total{prefix=\"2001:db8:1::/48\",source=\"file:gw,spf:example.test\"} 7\n"));
     CHECK_THAT(text, Catch::Contains("xdpguard_denied_source_syns_total{network=\"2001:db8:bad::/48\"} 100\n"));
     CHECK_THAT(text, Catch::Contains("xdpguard_denied_source_syns_total{network=\"203.0.113.0/24\"} 900\n"));
     CHECK_THAT(text, Catch::Contains(

@@ -154,17 +154,23 @@ int runStatus(const Controller& controller, bool json) {
     return 0;
 }
 
-int runAllowAdd(Controller& controller, const std::vector<std::string>& cidrs) {
-    const size_t added = controller.allowAdd(cidrs);
-    std::cout << "added " << added << " prefix(es)";
-    if (added < cidrs.size()) std::cout << "; " << cidrs.size() - added << " already present";
-    std::cout << "\n";
-    return 0;
+void printPlan(const ChangePlan& plan, bool dryRun) {
+    std::cout << plan.source << ": +" << plan.added.size() << " -" << plan.removed.size() << " ="
+              << plan.unchanged << (dryRun ? " (dry run: nothing changed)" : "") << "\n";
+    for (const Prefix& prefix : plan.added) std::cout << "+ " << prefix.str() << "\n";
+    for (const Prefix& prefix : plan.removed)
+        std::cout << "- " << prefix.str()
+                  << (plan.keptByOtherSources.count(prefix) ? "  (still allowed: listed by another source)" : "")
+                  << "\n";
 }
 
-int runAllowDelete(Controller& controller, const std::vector<std::string>& cidrs, bool force) {
-    controller.allowDelete(cidrs, force);
-    std::cout << "removed " << cidrs.size() << " prefix(es)\n";
+int runAllowChange(const AllowChangeArgs& args, const std::function<ChangePlan(const ChangeOptions&)>& change) {
+    ChangeOptions options;
+    if (!args.source.empty()) options.source = args.source;
+    options.dryRun = args.dryRun;
+    options.force = args.force;
+    options.allowShrink = args.allowShrink;
+    printPlan(change(options), args.dryRun);
     return 0;
 }
 
@@ -174,30 +180,34 @@ int runAllowList(const Controller& controller, bool json) {
         std::cout << "[";
         for (size_t i = 0; i < entries.size(); ++i)
             std::cout << (i ? "," : "") << "{\"prefix\":\"" << entries[i].prefix.str()
-                      << "\",\"allowed_syns\":" << entries[i].allowedSyns
-                      << ",\"rule\":" << entries[i].ruleId << "}";
+                      << "\",\"allowed_syns\":" << entries[i].allowedSyns << ",\"rule\":" << entries[i].ruleId
+                      << ",\"sources\":" << jsonString(joinSources(entries[i].sources)) << "}";
         std::cout << "]\n";
         return 0;
     }
-    std::printf("%-43s %14s %8s\n", "PREFIX", "ALLOWED_SYNS", "RULE");
+    std::printf("%-43s %14s %8s  %s\n", "PREFIX", "ALLOWED_SYNS", "RULE", "SOURCES");
     for (const AllowEntry& entry : entries)
-        std::printf("%-43s %14llu %8u\n", entry.prefix.str().c_str(),
-                    static_cast<unsigned long long>(entry.allowedSyns), entry.ruleId);
+        std::printf("%-43s %14llu %8u  %s\n", entry.prefix.str().c_str(),
+                    static_cast<unsigned long long>(entry.allowedSyns), entry.ruleId,
+                    joinSources(entry.sources).c_str());
     return 0;
 }
 
-int runMode(Controller& controller, const std::string& mode, bool force) {
+int runMode(Controller& controller, const std::string& mode, bool force, bool dryRun) {
     if (mode != "enforce" && mode != "monitor")
         badInput("unknown mode '" + mode + "': use enforce or monitor");
-    controller.setMode(mode == "enforce" ? Mode::Enforce : Mode::Monitor, force);
-    std::cout << "mode " << mode << "\n";
+    const FilterSettings before =
+        controller.setMode(mode == "enforce" ? Mode::Enforce : Mode::Monitor, force, dryRun);
+    std::cout << "mode " << modeName(before.mode) << " -> " << mode
+              << (dryRun ? " (dry run: nothing changed)" : "") << "\n";
     return 0;
 }
 
-int runPorts(Controller& controller, const std::vector<int>& ports) {
+int runPorts(Controller& controller, const std::vector<int>& ports, bool dryRun) {
     const std::set<uint16_t> set = toPortSet(ports);
-    controller.setPorts(set);
-    std::cout << "protecting port(s) " << joinPorts(set, " ") << "\n";
+    const FilterSettings before = controller.setPorts(set, dryRun);
+    std::cout << "protected ports " << joinPorts(before.ports, " ") << " -> " << joinPorts(set, " ")
+              << (dryRun ? " (dry run: nothing changed)" : "") << "\n";
     return 0;
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,10 +25,18 @@ struct AttachArgs {
 int runAttach(Controller& controller, const AttachArgs& args);
 int runDetach(Controller& controller, const std::vector<std::string>& interfaces, bool all, bool purge);
 int runStatus(const Controller& controller, bool json);
-int runAllowAdd(Controller& controller, const std::vector<std::string>& cidrs);
-int runAllowDelete(Controller& controller, const std::vector<std::string>& cidrs, bool force);
+struct AllowChangeArgs {
+    std::string source;  // empty: the command's default
+    bool dryRun = false;
+    bool force = false;
+    bool allowShrink = false;
+};
+
+// Runs one allowlist change (add, del, sync, import-spf) and prints its plan.
+int runAllowChange(const AllowChangeArgs& args,
+                   const std::function<ChangePlan(const ChangeOptions&)>& change);
 int runAllowList(const Controller& controller, bool json);
-int runMode(Controller& controller, const std::string& mode, bool force);
-int runPorts(Controller& controller, const std::vector<int>& ports);
+int runMode(Controller& controller, const std::string& mode, bool force, bool dryRun);
+int runPorts(Controller& controller, const std::vector<int>& ports, bool dryRun);
 
 }  // namespace xdpguard::cli

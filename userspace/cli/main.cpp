@@ -30,11 +30,57 @@ struct Cli {
     std::vector<int> ports;
     std::string mode;
     std::string address;
+    std::string file;
+    cli::AllowChangeArgs change;
     int port = kDefaultSmtpPort;
     size_t top = kDefaultTopSources;
     std::string listen = kDefaultMetricsListen;
     bool all = false, purge = false, force = false, json = false;
 };
+
+// Options every allowlist change shares.
+void addChangeOptions(CLI::App* command, Cli& cli, bool isSync) {
+    command->add_flag("--dry-run", cli.change.dryRun, "print the plan (+/-), change nothing");
+    command->add_flag("--force", cli.change.force, "allow emptying the allowlist while enforcing");
+    if (isSync)
+        command->add_flag("--allow-shrink", cli.change.allowShrink,
+                          "allow removing more than half of the source's prefixes, or all");
+}
+
+void declareAllowChanges(CLI::App* allow, Cli& cli, std::function<int(Controller&)>& action) {
+    auto* add = allow->add_subcommand("add", "allow SYNs from these prefixes (all or nothing)");
+    add->add_option("cidrs", cli.cidrs, "IPv4/IPv6 prefixes, e.g. 192.0.2.0/24 2001:db8::/32")->required();
+    add->add_option("--source", cli.change.source, "record them under this source (default manual)");
+    addChangeOptions(add, cli, false);
+    add->callback([&] {
+        action = [&](Controller& c) {
+            return cli::runAllowChange(cli.change, [&](const ChangeOptions& o) { return c.allowAdd(cli.cidrs, o); });
+        };
+    });
+
+    auto* del = allow->add_subcommand("del", "remove prefixes (all or nothing)");
+    del->alias("delete");
+    del->add_option("cidrs", cli.cidrs, "prefixes to remove")->required();
+    del->add_option("--source", cli.change.source, "the source that lists them (default manual)");
+    addChangeOptions(del, cli, false);
+    del->callback([&] {
+        action = [&](Controller& c) {
+            return cli::runAllowChange(cli.change, [&](const ChangeOptions& o) { return c.allowDelete(cli.cidrs, o); });
+        };
+    });
+
+    auto* sync = allow->add_subcommand("sync", "make a source's prefixes exactly the file's (adds first, then removes)");
+    sync->add_option("file", cli.file, "one CIDR per line, # comments")->required();
+    sync->add_option("--source", cli.change.source, "source name (default file:BASENAME)");
+    addChangeOptions(sync, cli, true);
+    sync->callback([&] {
+        if (!cli.change.source.empty() && cli.change.source.find(':') == std::string::npos)
+            cli.change.source = "file:" + cli.change.source;
+        action = [&](Controller& c) {
+            return cli::runAllowChange(cli.change, [&](const ChangeOptions& o) { return c.allowSync(cli.file, o); });
+        };
+    });
+}
 
 void declareObserveCommands(CLI::App& app, Cli& cli, std::function<int(Controller&)>& action) {
     auto* stats = app.add_subcommand("stats", "counters: verdicts, per-prefix allowed SYNs");
@@ -97,14 +143,7 @@ void declare(CLI::App& app, Cli& cli, std::function<int(Controller&)>& action) {
 
     auto* allow = app.add_subcommand("allow", "manage the allowlist of gateway prefixes");
     allow->require_subcommand(1);
-    auto* add = allow->add_subcommand("add", "allow SYNs from these prefixes (all or nothing)");
-    add->add_option("cidrs", cli.cidrs, "IPv4/IPv6 prefixes, e.g. 192.0.2.0/24 2001:db8::/32")->required();
-    add->callback([&] { action = [&](Controller& c) { return cli::runAllowAdd(c, cli.cidrs); }; });
-    auto* del = allow->add_subcommand("del", "remove prefixes (all or nothing)");
-    del->alias("delete");
-    del->add_option("cidrs", cli.cidrs, "prefixes to remove")->required();
-    del->add_flag("--force", cli.force, "allow removing the last prefix while enforcing");
-    del->callback([&] { action = [&](Controller& c) { return cli::runAllowDelete(c, cli.cidrs, cli.force); }; });
+    declareAllowChanges(allow, cli, action);
     auto* list = allow->add_subcommand("list", "list prefixes with their allowed-SYN counters");
     list->add_flag("--json", cli.json, "machine-readable output");
     list->callback([&] { action = [&](Controller& c) { return cli::runAllowList(c, cli.json); }; });
@@ -112,11 +151,15 @@ void declare(CLI::App& app, Cli& cli, std::function<int(Controller&)>& action) {
     auto* mode = app.add_subcommand("mode", "switch between enforce and monitor at run time");
     mode->add_option("mode", cli.mode, "enforce or monitor")->required()->check(CLI::IsMember({"enforce", "monitor"}));
     mode->add_flag("--force", cli.force, "enforce even with an empty allowlist");
-    mode->callback([&] { action = [&](Controller& c) { return cli::runMode(c, cli.mode, cli.force); }; });
+    mode->add_flag("--dry-run", cli.change.dryRun, "say what would change, change nothing");
+    mode->callback([&] {
+        action = [&](Controller& c) { return cli::runMode(c, cli.mode, cli.force, cli.change.dryRun); };
+    });
 
     auto* ports = app.add_subcommand("ports", "set the protected destination ports at run time");
     ports->add_option("ports", cli.ports, "ports, e.g. 25 2525")->required()->check(CLI::Range(1, 65535));
-    ports->callback([&] { action = [&](Controller& c) { return cli::runPorts(c, cli.ports); }; });
+    ports->add_flag("--dry-run", cli.change.dryRun, "say what would change, change nothing");
+    ports->callback([&] { action = [&](Controller& c) { return cli::runPorts(c, cli.ports, cli.change.dryRun); }; });
 
     declareObserveCommands(app, cli, action);
 

@@ -12,6 +12,7 @@
 #include "filter_state.hpp"
 #include "json.hpp"
 #include "metrics.hpp"
+#include "origins.hpp"
 
 namespace xdpguard::cli {
 namespace {
@@ -53,7 +54,8 @@ void printStatsJson(const MetricsSnapshot& s) {
     separator = "";
     for (const AllowEntry& entry : s.allowlist)
         out << std::exchange(separator, ",") << "{\"prefix\":\"" << entry.prefix.str()
-            << "\",\"source\":\"manual\",\"allowed_syns\":" << entry.allowedSyns << "}";
+            << "\",\"source\":" << jsonString(joinSources(entry.sources)) << ",\"allowed_syns\":"
+            << entry.allowedSyns << "}";
     out << "],\"interfaces\":[";
     separator = "";
     for (const AttachmentInfo& info : s.attachments)
@@ -74,10 +76,10 @@ void printStatsTable(const MetricsSnapshot& s) {
         std::printf("%-24s %14llu %14llu\n", row.label,
                     static_cast<unsigned long long>(s.stats.get(row.reason, XG_ACTION_DROPPED)),
                     static_cast<unsigned long long>(s.stats.get(row.reason, XG_ACTION_MONITORED)));
-    std::printf("\n%-43s %-8s %14s\n", "ALLOWED PREFIX", "SOURCE", "ALLOWED SYNS");
+    std::printf("\n%-43s %14s  %s\n", "ALLOWED PREFIX", "ALLOWED SYNS", "SOURCES");
     for (const AllowEntry& entry : s.allowlist)
-        std::printf("%-43s %-8s %14llu\n", entry.prefix.str().c_str(), "manual",
-                    static_cast<unsigned long long>(entry.allowedSyns));
+        std::printf("%-43s %14llu  %s\n", entry.prefix.str().c_str(),
+                    static_cast<unsigned long long>(entry.allowedSyns), joinSources(entry.sources).c_str());
     std::printf("(%zu of %u prefixes)\n", s.allowlist.size(), s.capacity);
 }
 

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "error.hpp"
+#include "map_walk.hpp"
 #include "stats.hpp"
 
 namespace xdpguard {
@@ -25,17 +26,11 @@ uint32_t maxEntries(int mapFd) {
 // post-order; callers sort if they need an order.
 template <typename Key, typename Visit>
 void forEachRule(int trieFd, Visit&& visit) {
-    Key key{};
-    Key next{};
-    const void* previous = nullptr;
-    while (bpf_map_get_next_key(trieFd, previous, &next) == 0) {
+    forEachKey<Key>(trieFd, "the allowlist", [&](const Key& key) {
         xg_rule rule{};
-        // A concurrent delete can remove `next` between the two calls.
-        if (bpf_map_lookup_elem(trieFd, &next, &rule) == 0) visit(next, rule);
-        key = next;
-        previous = &key;
-    }
-    if (errno != ENOENT) failErrno(errno, "walk the allowlist");
+        // A concurrent delete can remove the key between the two calls.
+        if (bpf_map_lookup_elem(trieFd, &key, &rule) == 0) visit(key, rule);
+    });
 }
 
 // Calls fn(trieFd, &key) with the prefix's trie and key in the ABI layout;

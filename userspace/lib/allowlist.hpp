@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <set>
+#include <string>
 #include <vector>
 
 #include "map_set.hpp"
@@ -14,6 +16,7 @@ struct AllowEntry {
     Prefix prefix;
     uint32_t ruleId;
     uint64_t allowedSyns;  // SYNs to protected ports let through by this rule
+    std::set<std::string> sources = {};  // filled by AllowlistEditor::list()
 };
 
 class Allowlist {

@@ -149,49 +149,24 @@ FilterStatus Controller::status() const {
     return status;
 }
 
-size_t Controller::allowAdd(const std::vector<std::string>& cidrs) {
-    const std::vector<Prefix> prefixes = parsePrefixes(cidrs);
-    const bool createdDir = dir_.create();
-    try {
-        PinDirLock lock(dir_);
-        const MapSet maps = FilterState::openOrCreate(dir_, XG_DEFAULT_MAX_RULES);
-        return Allowlist(maps).add(prefixes);
-    } catch (...) {
-        if (createdDir) dir_.removeIfEmpty();
-        throw;
-    }
-}
-
-void Controller::allowDelete(const std::vector<std::string>& cidrs, bool force) {
-    const std::vector<Prefix> prefixes = parsePrefixes(cidrs);
-    const MapSet maps = FilterState::require(dir_);
-    PinDirLock lock(dir_);
-    Allowlist allowlist(maps);
-    const size_t remaining = allowlist.size() >= prefixes.size() ? allowlist.size() - prefixes.size() : 0;
-    if (remaining == 0 && !force && anyAttached() &&
-        RuntimeConfig(maps).read().mode == Mode::Enforce)
-        badInput("deleting the last allowlisted prefix while enforcing would reject all mail on "
-                 "the protected ports. Switch to monitor first (`xdpguard mode monitor`), or add "
-                 "the new gateways before removing the old; --force overrides");
-    allowlist.remove(prefixes);
-}
-
-std::vector<AllowEntry> Controller::allowList() const {
-    return Allowlist(FilterState::require(dir_)).list();
-}
-
-void Controller::setMode(Mode mode, bool force) {
+FilterSettings Controller::setMode(Mode mode, bool force, bool dryRun) {
     const MapSet maps = FilterState::require(dir_);
     PinDirLock lock(dir_);
     refuseEmptyEnforce(Allowlist(maps), mode, force, "switching to enforce", kModeEmptyHint);
-    RuntimeConfig(maps).setMode(mode);
+    RuntimeConfig config(maps);
+    const FilterSettings before = config.read();
+    if (!dryRun) config.setMode(mode);
+    return before;
 }
 
-void Controller::setPorts(const std::set<uint16_t>& ports) {
+FilterSettings Controller::setPorts(const std::set<uint16_t>& ports, bool dryRun) {
     if (ports.empty()) badInput("give at least one port to protect, e.g. `xdpguard ports 25`");
     const MapSet maps = FilterState::require(dir_);
     PinDirLock lock(dir_);
-    RuntimeConfig(maps).setPorts(ports);
+    RuntimeConfig config(maps);
+    const FilterSettings before = config.read();
+    if (!dryRun) config.setPorts(ports);
+    return before;
 }
 
 }  // namespace xdpguard

@@ -4,12 +4,14 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "allowlist.hpp"
+#include "allowlist_change.hpp"
 #include "attachments.hpp"
 #include "pin_dir.hpp"
 #include "runtime_config.hpp"
@@ -24,6 +26,13 @@ struct AttachRequest {
     std::optional<std::set<uint16_t>> ports;  // unset: keep (new filter: {25})
     std::optional<uint32_t> capacity;         // new filter only (default XG_DEFAULT_MAX_RULES)
     bool force = false;                       // allow enforcing an empty allowlist
+};
+
+struct ChangeOptions {
+    std::string source = kManualSource;
+    bool dryRun = false;       // plan only, change nothing
+    bool force = false;        // allow an empty allowlist while enforcing
+    bool allowShrink = false;  // skip the shrink guard of syncs
 };
 
 struct AttachOutcome {
@@ -53,19 +62,29 @@ public:
     bool detach(const std::vector<std::string>& interfaces, bool purge);
     FilterStatus status() const;
 
-    // Parses every CIDR first: one bad argument changes nothing.
-    size_t allowAdd(const std::vector<std::string>& cidrs);
-    void allowDelete(const std::vector<std::string>& cidrs, bool force);
+    // Allowlist changes (controller_allowlist.cpp). Each parses all its
+    // input first (one bad prefix changes nothing), plans, checks the
+    // safety guards, and applies unless dryRun; the plan is returned.
+    ChangePlan allowAdd(const std::vector<std::string>& cidrs, const ChangeOptions& options);
+    ChangePlan allowDelete(const std::vector<std::string>& cidrs, const ChangeOptions& options);
+    // Makes the source's set exactly the file's (source default: file:BASENAME).
+    ChangePlan allowSync(const std::string& path, const ChangeOptions& options);
+    // Makes the source's set exactly `prefixes` (used by the SPF import).
+    ChangePlan syncSource(const std::vector<Prefix>& prefixes, const ChangeOptions& options);
     std::vector<AllowEntry> allowList() const;
 
-    void setMode(Mode mode, bool force);
-    void setPorts(const std::set<uint16_t>& ports);
+    // Both return the settings before the change; dryRun changes nothing.
+    FilterSettings setMode(Mode mode, bool force, bool dryRun);
+    FilterSettings setPorts(const std::set<uint16_t>& ports, bool dryRun);
 
     const PinDir& pinDir() const { return dir_; }
 
 private:
     bool anyAttached() const;
     std::vector<AttachOutcome> attachLocked(const AttachRequest& request);
+    ChangePlan change(const ChangeOptions& options, bool isSync,
+                      const std::function<ChangePlan(const AllowlistEditor&)>& makePlan);
+    void refuseEmptyWhileEnforcing(const MapSet& maps, const ChangePlan& plan, bool force) const;
     void attachAll(const AttachRequest& request, int programFd,
                    std::vector<AttachOutcome>& outcomes);
     PinDir dir_;

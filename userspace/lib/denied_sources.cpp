@@ -9,6 +9,7 @@
 #include <map>
 
 #include "abi.hpp"
+#include "map_walk.hpp"
 
 namespace xdpguard {
 namespace {
@@ -44,14 +45,12 @@ std::vector<DeniedSource> topDeniedSources(const MapSet& maps, size_t limit) {
     // Keyed by network: if the LRU evicts the key we walk from, the kernel
     // restarts the walk at the beginning and entries come again.
     std::map<Prefix, DeniedSource> byNetwork;
-    xg_src_key key{}, next{};
-    const void* previous = nullptr;
-    for (size_t steps = 0; steps < 4 * XG_DENIED_SRC_MAX &&
-                           bpf_map_get_next_key(fd, previous, &next) == 0;
-         ++steps) {
-        // Skip an entry the LRU evicted between the two calls.
-        if (bpf_map_lookup_elem(fd, &next, perCpu.data()) == 0) {
-            DeniedSource source{networkOf(next)};
+    forEachKey<xg_src_key>(
+        fd, "the denied-source map",
+        [&](const xg_src_key& key) {
+            // Skip an entry the LRU evicted between the two calls.
+            if (bpf_map_lookup_elem(fd, &key, perCpu.data())) return;
+            DeniedSource source{networkOf(key)};
             uint64_t lastSeen = 0;
             for (const xg_src_stat& stat : perCpu) {
                 source.deniedSyns += stat.denied_syns;
@@ -59,10 +58,8 @@ std::vector<DeniedSource> topDeniedSources(const MapSet& maps, size_t limit) {
             }
             source.lastSeenUnix = bootNsToUnix(lastSeen);
             byNetwork.insert_or_assign(source.network, source);
-        }
-        key = next;
-        previous = &key;
-    }
+        },
+        4 * XG_DENIED_SRC_MAX);
     std::vector<DeniedSource> sources;
     for (const auto& [network, source] : byNetwork) sources.push_back(source);
     std::sort(sources.begin(), sources.end(), [](const DeniedSource& a, const DeniedSource& b) {

@@ -16,14 +16,15 @@ struct MapSet {
     Fd stats;     // per-CPU array XG_STAT_INDEX -> xg_stat_counter
     Fd config;    // array [0] -> xg_config
     Fd deniedSources;  // LRU per-CPU hash xg_src_key -> xg_src_stat
+    Fd origins;        // hash xg_origin_key -> xg_origin (controller only)
 
-    static constexpr size_t kCount = 6;
+    static constexpr size_t kCount = 7;
     // The maps in a fixed order, the same as Skeleton::mapHandles().
     std::array<Fd*, kCount> all() {
-        return {&allowV4, &allowV6, &ruleCount, &stats, &config, &deniedSources};
+        return {&allowV4, &allowV6, &ruleCount, &stats, &config, &deniedSources, &origins};
     }
     std::array<const Fd*, kCount> all() const {
-        return {&allowV4, &allowV6, &ruleCount, &stats, &config, &deniedSources};
+        return {&allowV4, &allowV6, &ruleCount, &stats, &config, &deniedSources, &origins};
     }
 };
 

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <optional>
 
+#include "allowlist_change.hpp"
 #include "error.hpp"
 #include "filter_state.hpp"
 #include "log.hpp"
@@ -13,9 +14,6 @@ namespace {
 using prometheus::ClientMetric;
 using prometheus::MetricFamily;
 using prometheus::MetricType;
-
-// Every prefix comes from `allow add` until allowlist sources exist.
-constexpr const char* kManualSource = "manual";
 
 MetricFamily family(const char* name, const char* help, MetricType type) {
     return MetricFamily{name, help, type, {}};
@@ -62,10 +60,10 @@ void renderVerdicts(const MetricsSnapshot& s, std::vector<MetricFamily>& out) {
 
 void renderAllowlist(const MetricsSnapshot& s, std::vector<MetricFamily>& out) {
     auto allowed = family("xdpguard_syn_allowed_total",
-                          "SYNs to protected ports let through, per allowlist prefix", MetricType::Counter);
+                          "SYNs to protected ports let through, per allowlist prefix (source: the lists that hold it)", MetricType::Counter);
     size_t v4 = 0, v6 = 0;
     for (const AllowEntry& entry : s.allowlist) {
-        addSample(allowed, {{"prefix", entry.prefix.str()}, {"source", kManualSource}}, double(entry.allowedSyns));
+        addSample(allowed, {{"prefix", entry.prefix.str()}, {"source", joinSources(entry.sources)}}, double(entry.allowedSyns));
         (entry.prefix.family() == Family::V4 ? v4 : v6)++;
     }
     auto prefixes = family("xdpguard_allowlist_prefixes", "Prefixes in the allowlist", MetricType::Gauge);
@@ -120,9 +118,8 @@ MetricsSnapshot takeSnapshot(const PinDir& dir, size_t topSources) {
     if (!maps) return snapshot;
     snapshot.filterPresent = true;
     snapshot.settings = RuntimeConfig(*maps).read();
-    const Allowlist allowlist(*maps);
-    snapshot.allowlist = allowlist.list();
-    snapshot.capacity = allowlist.capacity();
+    snapshot.allowlist = AllowlistEditor(*maps).list();
+    snapshot.capacity = Allowlist(*maps).capacity();
     snapshot.stats = readStats(*maps);
     snapshot.topSources = topDeniedSources(*maps, topSources);
     return snapshot;

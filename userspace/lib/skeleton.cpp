@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <utility>
 
+#include "abi.hpp"
 #include "error.hpp"
 #include "log.hpp"
 #include "xdpguard.skel.h"
@@ -49,6 +50,8 @@ void Skeleton::setCapacity(uint32_t maxRules) {
         int err = bpf_map__set_max_entries(map, maxRules);
         if (err) failErrno(err, "set the allowlist capacity");
     }
+    if (int err = bpf_map__set_max_entries(skel_->maps.xg_origins, XG_ORIGINS_PER_RULE * maxRules))
+        failErrno(err, "set the allowlist capacity");
 }
 
 void Skeleton::reuseMaps(const MapSet& maps) {
@@ -86,7 +89,8 @@ MapSet Skeleton::maps() const {
 std::vector<bpf_map*> Skeleton::mapHandles() const {
     std::vector<bpf_map*> handles = {skel_->maps.xg_allow_v4, skel_->maps.xg_allow_v6,
                                      skel_->maps.xg_rule_cnt, skel_->maps.xg_stats,
-                                     skel_->maps.xg_config, skel_->maps.xg_denied_src};
+                                     skel_->maps.xg_config, skel_->maps.xg_denied_src,
+                                     skel_->maps.xg_origins};
     return handles;
 }
 

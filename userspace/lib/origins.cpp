@@ -1,0 +1,108 @@
+#include "origins.hpp"
+
+#include <bpf/bpf.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+
+#include "abi.hpp"
+#include "error.hpp"
+#include "map_walk.hpp"
+
+namespace xdpguard {
+namespace {
+
+xg_origin_key makeKey(const Prefix& prefix, const std::string& source) {
+    xg_origin_key key{};
+    key.family = prefix.family() == Family::V4 ? XG_FAMILY_V4 : XG_FAMILY_V6;
+    key.prefixlen = prefix.length();
+    std::memcpy(key.addr, prefix.bytes().data(), sizeof key.addr);
+    std::memcpy(key.source, source.data(), source.size());
+    return key;
+}
+
+Prefix prefixOf(const xg_origin_key& key) {
+    if (key.family == XG_FAMILY_V6) {
+        xg_lpm_v6 lpm{};
+        lpm.prefixlen = key.prefixlen;
+        std::memcpy(lpm.addr, key.addr, sizeof lpm.addr);
+        return Prefix::fromKey(lpm);
+    }
+    xg_lpm_v4 lpm{};
+    lpm.prefixlen = key.prefixlen;
+    std::memcpy(&lpm.addr, key.addr, sizeof lpm.addr);
+    return Prefix::fromKey(lpm);
+}
+
+std::string sourceOf(const xg_origin_key& key) {
+    return std::string(key.source, strnlen(key.source, sizeof key.source));
+}
+
+template <typename Visit>
+void forEachOrigin(int fd, Visit&& visit) {
+    forEachKey<xg_origin_key>(fd, "the allowlist sources", visit);
+}
+
+}  // namespace
+
+void validateSourceName(const std::string& source) {
+    if (source.empty() || source.size() >= XG_SOURCE_NAME_MAX)
+        badInput("source name '" + source + "' must be 1 to " + std::to_string(XG_SOURCE_NAME_MAX - 1) +
+                 " characters");
+    for (unsigned char c : source)
+        if (c <= ' ' || c >= 0x7f || c == ',')
+            badInput("source name '" + source + "' may contain only printable characters, no spaces or commas");
+}
+
+OriginMap Origins::all() const {
+    OriginMap origins;
+    forEachOrigin(maps_.origins.get(), [&](const xg_origin_key& key) {
+        origins[prefixOf(key)].insert(sourceOf(key));
+    });
+    return origins;
+}
+
+std::set<Prefix> Origins::of(const std::string& source) const {
+    std::set<Prefix> prefixes;
+    forEachOrigin(maps_.origins.get(), [&](const xg_origin_key& key) {
+        if (sourceOf(key) == source) prefixes.insert(prefixOf(key));
+    });
+    return prefixes;
+}
+
+size_t Origins::size() const {
+    size_t count = 0;
+    forEachOrigin(maps_.origins.get(), [&](const xg_origin_key&) { ++count; });
+    return count;
+}
+
+size_t Origins::capacity() const {
+    bpf_map_info info{};
+    uint32_t length = sizeof info;
+    if (bpf_obj_get_info_by_fd(maps_.origins.get(), &info, &length))
+        failErrno(errno, "read the allowlist source map info");
+    return info.max_entries;
+}
+
+void Origins::add(const Prefix& prefix, const std::string& source) {
+    const xg_origin_key key = makeKey(prefix, source);
+    const xg_origin value{static_cast<uint64_t>(std::time(nullptr))};
+    // BPF_NOEXIST keeps the first listing time; EEXIST means already listed.
+    if (bpf_map_update_elem(maps_.origins.get(), &key, &value, BPF_NOEXIST) && errno != EEXIST)
+        failErrno(errno, "record " + prefix.str() + " as listed by " + source);
+}
+
+void Origins::remove(const Prefix& prefix, const std::string& source) {
+    const xg_origin_key key = makeKey(prefix, source);
+    if (bpf_map_delete_elem(maps_.origins.get(), &key) && errno != ENOENT)
+        failErrno(errno, "forget that " + source + " lists " + prefix.str());
+}
+
+std::string joinSources(const std::set<std::string>& sources) {
+    std::string joined;
+    for (const std::string& source : sources) joined += (joined.empty() ? "" : ",") + source;
+    return joined;
+}
+
+}  // namespace xdpguard
