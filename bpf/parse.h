@@ -193,9 +193,18 @@ static __always_inline enum l3_result parse_ipv6(struct cursor *c,
 	/* The transport length by the IPv6 length field, not the frame:
 	 * Ethernet padding must not make a tiny fragment look whole. */
 	hdrs_len = c->pos - payload;
-	if (bpf_ntohs(ip6->payload_len) < hdrs_len)
-		return L3_OTHER; /* malformed (or a jumbogram): ipv6_rcv decides */
-	l3->l4_len = bpf_ntohs(ip6->payload_len) - hdrs_len;
+	if (ip6->payload_len == 0 && ip6->nexthdr == IPPROTO_HOPOPTS) {
+		/* RFC 2675 jumbogram: ip6_rcv_core() keeps the whole frame,
+		 * even without a Jumbo option, so measure the frame; passing
+		 * it unjudged would let a SYN through. */
+		if (c->pos > c->end)
+			return L3_OTHER;
+		l3->l4_len = c->end - c->pos;
+	} else {
+		if (bpf_ntohs(ip6->payload_len) < hdrs_len)
+			return L3_OTHER; /* malformed: ipv6_rcv() drops it */
+		l3->l4_len = bpf_ntohs(ip6->payload_len) - hdrs_len;
+	}
 	if (nexthdr != IPPROTO_TCP)
 		return L3_OTHER;
 	return L3_TCP;

@@ -91,7 +91,7 @@ struct xg_src_key {
 
 struct xg_src_stat {
 	__u64 denied_syns;
-	__u64 last_seen_ns; /* bpf_ktime_get_boot_ns() (CLOCK_BOOTTIME) */
+	__u64 last_seen_ns; /* bpf_ktime_get_coarse_ns() (CLOCK_MONOTONIC_COARSE) */
 };
 
 /* Provenance of allowlist prefixes, kept beside the tries so that it

@@ -14,14 +14,14 @@
 namespace xdpguard {
 namespace {
 
-// The data plane stamps CLOCK_BOOTTIME; people read wall-clock time.
-double bootNsToUnix(uint64_t bootNs) {
+// The data plane stamps CLOCK_MONOTONIC_COARSE; people read wall-clock time.
+double monotonicNsToUnix(uint64_t stampNs) {
     timespec boot{}, real{};
-    clock_gettime(CLOCK_BOOTTIME, &boot);
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &boot);
     clock_gettime(CLOCK_REALTIME, &real);
     const double nowBoot = double(boot.tv_sec) + double(boot.tv_nsec) / 1e9;
     const double nowReal = double(real.tv_sec) + double(real.tv_nsec) / 1e9;
-    return nowReal - (nowBoot - double(bootNs) / 1e9);
+    return nowReal - (nowBoot - double(stampNs) / 1e9);
 }
 
 Prefix networkOf(const xg_src_key& key) {
@@ -56,7 +56,7 @@ std::vector<DeniedSource> topDeniedSources(const MapSet& maps, size_t limit) {
                 source.deniedSyns += stat.denied_syns;
                 lastSeen = std::max<uint64_t>(lastSeen, stat.last_seen_ns);
             }
-            source.lastSeenUnix = bootNsToUnix(lastSeen);
+            source.lastSeenUnix = monotonicNsToUnix(lastSeen);
             byNetwork.insert_or_assign(source.network, source);
         },
         4 * XG_DENIED_SRC_MAX);
