@@ -1,6 +1,7 @@
 #include "exporter.hpp"
 
 #include <arpa/inet.h>
+#include <civetweb.h>
 #include <prometheus/exposer.h>
 
 #include <charconv>
@@ -12,6 +13,8 @@
 
 namespace xdpguard {
 namespace {
+
+constexpr unsigned kCivetwebIpv6Feature = 8;  // mg_check_feature() bit for IPv6
 
 bool validPort(std::string_view text) {
     unsigned port = 0;
@@ -40,6 +43,11 @@ std::string parseListenAddress(const std::string& listen) {
     unsigned char buffer[16];
     if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
         if (inet_pton(AF_INET6, host.substr(1, host.size() - 2).c_str(), buffer) != 1) badInput(usage);
+        // Debian 12's civetweb is built without IPv6: say so instead of
+        // failing to bind with a misleading "port in use".
+        if (!mg_check_feature(kCivetwebIpv6Feature))
+            badInput("cannot listen on " + listen + ": this build's HTTP server (civetweb) has no IPv6 "
+                     "support; use an IPv4 address such as 127.0.0.1:9433");
     } else if (inet_pton(AF_INET, host.c_str(), buffer) != 1) {
         badInput(usage);
     }
