@@ -9,6 +9,7 @@
 #include "exporter.hpp"
 #include "metrics.hpp"
 #include "observe_commands.hpp"
+#include "spf_commands.hpp"
 #include "error.hpp"
 #include "log.hpp"
 
@@ -31,6 +32,8 @@ struct Cli {
     std::string mode;
     std::string address;
     std::string file;
+    std::string domain;
+    std::optional<std::string> dnsServer;
     cli::AllowChangeArgs change;
     int port = kDefaultSmtpPort;
     size_t top = kDefaultTopSources;
@@ -80,6 +83,23 @@ void declareAllowChanges(CLI::App* allow, Cli& cli, std::function<int(Controller
             return cli::runAllowChange(cli.change, [&](const ChangeOptions& o) { return c.allowSync(cli.file, o); });
         };
     });
+}
+
+void declareSpfCommands(CLI::App& app, CLI::App* allow, Cli& cli, std::function<int(Controller&)>& action) {
+    auto* import = allow->add_subcommand("import-spf", "flatten DOMAIN's SPF policy and sync it into source spf:DOMAIN");
+    import->add_option("domain", cli.domain, "the mail provider's SPF domain")->required();
+    import->add_option("--dns-server", cli.dnsServer, "ask this server (IP[:PORT]) instead of the system resolver");
+    addChangeOptions(import, cli, true);
+    import->callback([&] {
+        action = [&](Controller& c) { return cli::runImportSpf(c, cli.domain, cli.dnsServer, cli.change); };
+    });
+
+    auto* spf = app.add_subcommand("spf", "SPF tools");
+    spf->require_subcommand(1);
+    auto* flatten = spf->add_subcommand("flatten", "print the prefixes DOMAIN's SPF policy gives a pass");
+    flatten->add_option("domain", cli.domain, "domain")->required();
+    flatten->add_option("--dns-server", cli.dnsServer, "ask this server (IP[:PORT]) instead of the system resolver");
+    flatten->callback([&] { action = [&](Controller&) { return cli::runSpfFlatten(cli.domain, cli.dnsServer); }; });
 }
 
 void declareObserveCommands(CLI::App& app, Cli& cli, std::function<int(Controller&)>& action) {
@@ -144,6 +164,7 @@ void declare(CLI::App& app, Cli& cli, std::function<int(Controller&)>& action) {
     auto* allow = app.add_subcommand("allow", "manage the allowlist of gateway prefixes");
     allow->require_subcommand(1);
     declareAllowChanges(allow, cli, action);
+    declareSpfCommands(app, allow, cli, action);
     auto* list = allow->add_subcommand("list", "list prefixes with their allowed-SYN counters");
     list->add_flag("--json", cli.json, "machine-readable output");
     list->callback([&] { action = [&](Controller& c) { return cli::runAllowList(c, cli.json); }; });
