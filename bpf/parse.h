@@ -152,6 +152,8 @@ static __always_inline enum l3_result parse_ipv6(struct cursor *c,
 	if (ip6->version != 6)
 		return L3_OTHER;
 	__builtin_memcpy(&l3->saddr6, &ip6->saddr, sizeof(l3->saddr6));
+	l3->is_fragment = 0;
+	l3->frag_offset = 0;
 	nexthdr = ip6->nexthdr;
 	payload = ip6 + 1;
 	c->pos = payload;

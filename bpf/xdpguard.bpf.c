@@ -48,11 +48,18 @@ struct {
 } XG_MAP_CONFIG SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
-	__uint(max_entries, XG_DENIED_SRC_MAX);
-	__type(key, struct xg_src_key);
-	__type(value, struct xg_src_stat);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XG_SRC_SLOTS);
+	__type(key, __u32);
+	__type(value, struct xg_src_slot);
 } XG_MAP_DENIED_SRC SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * XG_PREFILTER_WORDS);
+	__type(key, __u32);
+	__type(value, __u64);
+} XG_MAP_PREFILTER SEC(".maps");
 
 /* Controller-only state pinned with the rest; see abi.h. */
 struct {
@@ -94,12 +101,31 @@ static __always_inline int port_protected(const struct xg_config *cfg,
 	return (cfg->ports[port / 64] >> (port % 64)) & 1;
 }
 
+/* One array load: is any allowlist prefix overlapping the source's top
+ * 24 bits? The array lookup is inlined by the verifier, so a flood from
+ * outside the gateways' blocks never walks the trie. */
+static __always_inline int prefilter_hit(int ipv6, struct l3_info *l3)
+{
+	__u32 top, idx;
+	__u64 *word;
+
+	if (ipv6)
+		top = bpf_ntohl(l3->saddr6.in6_u.u6_addr32[0]) >> (32 - XG_PREFILTER_BITS);
+	else
+		top = bpf_ntohl(l3->saddr4) >> (32 - XG_PREFILTER_BITS);
+	idx = (top / 64) + (ipv6 ? XG_PREFILTER_V6_BASE : XG_PREFILTER_V4_BASE);
+	word = bpf_map_lookup_elem(&XG_MAP_PREFILTER, &idx);
+	return word && ((*word >> (top % 64)) & 1);
+}
+
 /* Longest-prefix match of the source; on a hit, credit the matching rule. */
 static __always_inline int source_allowed(int ipv6, struct l3_info *l3)
 {
 	struct xg_rule_counter *cnt;
 	struct xg_rule *rule;
 
+	if (!prefilter_hit(ipv6, l3))
+		return 0;
 	if (ipv6) {
 		struct xg_lpm_v6 key = { .prefixlen = 128 };
 
@@ -118,32 +144,38 @@ static __always_inline int source_allowed(int ipv6, struct l3_info *l3)
 	return 1;
 }
 
-/* Credits the denied SYN to its source network (/24 or /48). Per-CPU values:
- * no atomics, and userspace sums them. */
+/* The /24 or /48 as a table key: family in the top byte, the network's
+ * bytes left-aligned below it (abi.h). Two loads, no byte loop. */
+static __always_inline __u64 source_network_key(int ipv6, struct l3_info *l3)
+{
+	if (ipv6)
+		return ((__u64)XG_FAMILY_V6 << XG_SRC_KEY_FAMILY_SHIFT) |
+		       ((__u64)bpf_ntohl(l3->saddr6.in6_u.u6_addr32[0]) << 24) |
+		       ((__u64)(bpf_ntohl(l3->saddr6.in6_u.u6_addr32[1]) >> 16) << 8);
+	return ((__u64)XG_FAMILY_V4 << XG_SRC_KEY_FAMILY_SHIFT) |
+	       ((__u64)(bpf_ntohl(l3->saddr4) >> 8) << 32);
+}
+
+/* Credits the denied SYN to its source network (see xg_src_slot in abi.h).
+ * Under a flood the clock is read only every 64th SYN of a network: a
+ * per-SYN timestamp cost as much as the rest of this function. */
 static __always_inline void record_denied_source(int ipv6, struct l3_info *l3)
 {
-	struct xg_src_key key = {};
-	struct xg_src_stat *stat;
-	/* The coarse clock (jiffies resolution) costs a fraction of
-	 * bpf_ktime_get_boot_ns() on the flood path; "last seen" needs
-	 * no better than milliseconds. */
-	__u64 now = bpf_ktime_get_coarse_ns();
+	__u64 key = source_network_key(ipv6, l3);
+	__u32 slot_idx = (__u32)((key * 0x9E3779B97F4A7C15ULL) >> 52) & (XG_SRC_SLOTS - 1);
+	struct xg_src_slot *slot = bpf_map_lookup_elem(&XG_MAP_DENIED_SRC, &slot_idx);
 
-	if (ipv6) {
-		key.family = XG_FAMILY_V6;
-		__builtin_memcpy(key.addr, &l3->saddr6, XG_DENIED_V6_PREFIX / 8);
+	if (!slot)
+		return;
+	if (slot->key == key) {
+		if (++slot->denied_syns < 64 || !(slot->denied_syns & 63))
+			slot->last_seen_ns = bpf_ktime_get_coarse_ns();
+	} else if (slot->denied_syns > 1) {
+		slot->denied_syns--; /* wear down the holder; see abi.h */
 	} else {
-		key.family = XG_FAMILY_V4;
-		__builtin_memcpy(key.addr, &l3->saddr4, XG_DENIED_V4_PREFIX / 8);
-	}
-	stat = bpf_map_lookup_elem(&XG_MAP_DENIED_SRC, &key);
-	if (stat) {
-		stat->denied_syns++;
-		stat->last_seen_ns = now;
-	} else {
-		struct xg_src_stat first = { .denied_syns = 1, .last_seen_ns = now };
-
-		bpf_map_update_elem(&XG_MAP_DENIED_SRC, &key, &first, BPF_ANY);
+		slot->key = key;
+		slot->denied_syns = 1;
+		slot->last_seen_ns = bpf_ktime_get_coarse_ns();
 	}
 }
 
@@ -154,7 +186,7 @@ int xdpguard_filter(struct xdp_md *ctx)
 		.pos = (void *)(long)ctx->data,
 		.end = (void *)(long)ctx->data_end,
 	};
-	struct l3_info l3 = {};
+	struct l3_info l3; /* each parser sets every field it reports */
 	enum l3_result l3r;
 	struct xg_config *cfg;
 	struct tcphdr *tcp;

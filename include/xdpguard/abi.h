@@ -21,6 +21,7 @@
 #define XG_MAP_CONFIG xg_config
 #define XG_MAP_DENIED_SRC xg_denied_src
 #define XG_MAP_ORIGINS xg_origins
+#define XG_MAP_PREFILTER xg_prefilter
 
 /* Default capacity of the allowlist (both families share the rule ids);
  * the controller may raise it before the maps are first created. */
@@ -74,22 +75,40 @@ struct xg_stat_counter {
 	__u64 packets;
 };
 
-/* Denied source networks, for "who is knocking": an LRU hash keyed by the
- * source's /24 (IPv4) or /48 (IPv6), so a botnet of any size occupies at
- * most XG_DENIED_SRC_MAX entries and the oldest networks fall out. */
-#define XG_DENIED_SRC_MAX 16384
+/* The prefilter keeps the LPM walk off the flood path (DPDK's DIR-24-8
+ * idea): one bit per /24 of the top 24 address bits, set when some
+ * allowlist prefix overlaps that block. A clear bit proves that no allowed
+ * prefix can cover the source, so the SYN is denied without touching the
+ * trie; a set bit sends it to the trie. IPv6 uses its top 24 bits the same
+ * way. The controller keeps the bits a superset of the tries: it sets them
+ * before inserting a prefix and clears them only after deleting one. */
+#define XG_PREFILTER_BITS 24
+#define XG_PREFILTER_WORDS (1U << (XG_PREFILTER_BITS - 6)) /* per family */
+#define XG_PREFILTER_V4_BASE 0
+#define XG_PREFILTER_V6_BASE XG_PREFILTER_WORDS
+
+/* Denied source networks, for "who is knocking": a per-CPU direct-mapped
+ * table of XG_SRC_SLOTS slots, indexed by a hash of the source's /24
+ * (IPv4) or /48 (IPv6). Its size is fixed however many sources attack, and
+ * its lookup is one inlined array load: a hash map (LRU) cost more than
+ * the rest of the denied path. A slot belongs to one network; another
+ * network hashing to it first wears its count down by one per SYN and takes
+ * the slot when the count reaches zero, so heavy sources keep their slots
+ * and light ones pass through (counts of colliding networks are lower
+ * bounds). Userspace sums each network's slots over the CPUs. */
+#define XG_SRC_SLOTS 4096
 #define XG_DENIED_V4_PREFIX 24
 #define XG_DENIED_V6_PREFIX 48
 
 #define XG_FAMILY_V4 4
 #define XG_FAMILY_V6 6
 
-struct xg_src_key {
-	__u32 family;	/* XG_FAMILY_V4 or XG_FAMILY_V6 */
-	__u8 addr[16];	/* network order, host bits cleared; v4 in the first 4 */
-};
+/* key: family in the top byte, then the network's bytes (3 for a /24, 6 for
+ * a /48) left-aligned below it; 0 marks an empty slot. */
+#define XG_SRC_KEY_FAMILY_SHIFT 56
 
-struct xg_src_stat {
+struct xg_src_slot {
+	__u64 key;
 	__u64 denied_syns;
 	__u64 last_seen_ns; /* bpf_ktime_get_coarse_ns() (CLOCK_MONOTONIC_COARSE) */
 };

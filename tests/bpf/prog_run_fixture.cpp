@@ -133,7 +133,7 @@ uint64_t Filter::allowedSyns(const char* rule) const {
 Filter::Counters Filter::counters() const {
     Counters now{readStats(maps_), {}, {}};
     for (const AllowEntry& entry : allowlist_.list()) now.rules[entry.prefix] = entry.allowedSyns;
-    for (const DeniedSource& source : topDeniedSources(maps_, XG_DENIED_SRC_MAX))
+    for (const DeniedSource& source : topDeniedSources(maps_, XG_SRC_SLOTS))
         now.deniedSources[source.network] = source.deniedSyns;
     return now;
 }

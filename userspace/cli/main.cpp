@@ -53,7 +53,7 @@ void addChangeOptions(CLI::App* command, Cli& cli, bool isSync) {
 void declareAllowChanges(CLI::App* allow, Cli& cli, std::function<int(Controller&)>& action) {
     auto* add = allow->add_subcommand("add", "allow SYNs from these prefixes (all or nothing)");
     add->add_option("cidrs", cli.cidrs, "IPv4/IPv6 prefixes, e.g. 192.0.2.0/24 2001:db8::/32")->required();
-    add->add_option("--source", cli.change.source, "record them under this source (default manual)");
+    add->add_option("--source", cli.change.source, "record them under this source: manual (default), file:NAME or spf:DOMAIN");
     addChangeOptions(add, cli, false);
     add->callback([&] {
         action = [&](Controller& c) {
@@ -64,7 +64,7 @@ void declareAllowChanges(CLI::App* allow, Cli& cli, std::function<int(Controller
     auto* del = allow->add_subcommand("del", "remove prefixes (all or nothing)");
     del->alias("delete");
     del->add_option("cidrs", cli.cidrs, "prefixes to remove")->required();
-    del->add_option("--source", cli.change.source, "the source that lists them (default manual)");
+    del->add_option("--source", cli.change.source, "the source that lists them: manual (default), file:NAME or spf:DOMAIN");
     addChangeOptions(del, cli, false);
     del->callback([&] {
         action = [&](Controller& c) {

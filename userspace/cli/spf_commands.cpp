@@ -23,7 +23,9 @@ std::string ttlText(uint32_t ttl) { return ttl == UINT32_MAX ? "none" : std::to_
 
 int runSpfFlatten(const std::string& domain, const std::optional<std::string>& dnsServer) {
     LdnsResolver resolver(dnsServer);
-    const SpfFlattening result = flattenSpf(normalizeDomain(domain), resolver);
+    const std::string name = normalizeDomain(domain);
+    const SpfFlattening result = flattenSpf(name, resolver);
+    refuseOverbroad(result, name);
     for (const Prefix& prefix : result.prefixes) std::cout << prefix.str() << "\n";
     std::cout << "# " << result.prefixes.size() << " prefixes, " << result.dnsLookups << " of 10 DNS lookups, "
               << result.voidLookups << " void, smallest TTL " << ttlText(result.minTtl) << "\n";

@@ -9,6 +9,7 @@
 
 #include "error.hpp"
 #include "map_walk.hpp"
+#include "prefilter.hpp"
 #include "stats.hpp"
 
 namespace xdpguard {
@@ -103,6 +104,8 @@ size_t Allowlist::add(const std::vector<Prefix>& prefixes) {
                         " to add); nothing was added. Raise it with `xdpguard detach --all "
                         "--purge` and `attach --max-prefixes N`");
 
+    // The prefilter must pass a source before the trie can allow it.
+    Prefilter(maps_).cover(fresh);
     std::vector<Prefix> inserted;
     uint32_t nextId = 0;
     for (const Prefix& prefix : fresh) {
@@ -126,9 +129,14 @@ void Allowlist::remove(const std::vector<Prefix>& prefixes) {
     for (const Prefix& prefix : prefixes)
         if (!present.count(prefix))
             badInput(prefix.str() + " is not in the allowlist; nothing was removed (see `xdpguard allow list`)");
-    for (const Prefix& prefix : std::set<Prefix>(prefixes.begin(), prefixes.end()))
+    const std::set<Prefix> doomed(prefixes.begin(), prefixes.end());
+    for (const Prefix& prefix : doomed)
         if (int err = deleteRule(maps_, prefix))
             failErrno(err, "remove " + prefix.str() + " from the allowlist");
+    // Only once the tries no longer hold them may their blocks close.
+    std::vector<Prefix> remaining;
+    for (const AllowEntry& entry : list()) remaining.push_back(entry.prefix);
+    Prefilter(maps_).uncover({doomed.begin(), doomed.end()}, remaining);
 }
 
 }  // namespace xdpguard

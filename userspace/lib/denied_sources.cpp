@@ -4,12 +4,13 @@
 #include <bpf/libbpf.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <ctime>
 #include <map>
 
 #include "abi.hpp"
-#include "map_walk.hpp"
+#include "error.hpp"
 
 namespace xdpguard {
 namespace {
@@ -24,44 +25,39 @@ double monotonicNsToUnix(uint64_t stampNs) {
     return nowReal - (nowBoot - double(stampNs) / 1e9);
 }
 
-Prefix networkOf(const xg_src_key& key) {
-    if (key.family == XG_FAMILY_V6) {
-        xg_lpm_v6 lpm{};
-        lpm.prefixlen = XG_DENIED_V6_PREFIX;
-        std::memcpy(lpm.addr, key.addr, sizeof lpm.addr);
-        return Prefix::fromKey(lpm);
-    }
-    xg_lpm_v4 lpm{};
-    lpm.prefixlen = XG_DENIED_V4_PREFIX;
-    std::memcpy(&lpm.addr, key.addr, sizeof lpm.addr);
-    return Prefix::fromKey(lpm);
+Prefix networkOf(uint64_t key) {
+    const bool v6 = (key >> XG_SRC_KEY_FAMILY_SHIFT) == XG_FAMILY_V6;
+    xg_lpm_v6 lpm{};
+    lpm.prefixlen = v6 ? XG_DENIED_V6_PREFIX : XG_DENIED_V4_PREFIX;
+    for (unsigned i = 0; i < lpm.prefixlen / 8; ++i)
+        lpm.addr[i] = static_cast<uint8_t>(key >> (XG_SRC_KEY_FAMILY_SHIFT - 8 * (i + 1)));
+    if (v6) return Prefix::fromKey(lpm);
+    xg_lpm_v4 v4{};
+    v4.prefixlen = lpm.prefixlen;
+    std::memcpy(&v4.addr, lpm.addr, sizeof v4.addr);
+    return Prefix::fromKey(v4);
 }
 
 }  // namespace
 
 std::vector<DeniedSource> topDeniedSources(const MapSet& maps, size_t limit) {
     const int fd = maps.deniedSources.get();
-    std::vector<xg_src_stat> perCpu(static_cast<size_t>(libbpf_num_possible_cpus()));
-    // Keyed by network: if the LRU evicts the key we walk from, the kernel
-    // restarts the walk at the beginning and entries come again.
-    std::map<Prefix, DeniedSource> byNetwork;
-    forEachKey<xg_src_key>(
-        fd, "the denied-source map",
-        [&](const xg_src_key& key) {
-            // Skip an entry the LRU evicted between the two calls.
-            if (bpf_map_lookup_elem(fd, &key, perCpu.data())) return;
-            DeniedSource source{networkOf(key)};
-            uint64_t lastSeen = 0;
-            for (const xg_src_stat& stat : perCpu) {
-                source.deniedSyns += stat.denied_syns;
-                lastSeen = std::max<uint64_t>(lastSeen, stat.last_seen_ns);
-            }
-            source.lastSeenUnix = monotonicNsToUnix(lastSeen);
-            byNetwork.insert_or_assign(source.network, source);
-        },
-        4 * XG_DENIED_SRC_MAX);
+    std::vector<xg_src_slot> perCpu(static_cast<size_t>(libbpf_num_possible_cpus()));
+    // A network may hold a slot on several CPUs: sum them.
+    std::map<uint64_t, xg_src_slot> byNetwork;
+    for (uint32_t index = 0; index < XG_SRC_SLOTS; ++index) {
+        if (bpf_map_lookup_elem(fd, &index, perCpu.data()))
+            failErrno(errno, "read the denied-source table");
+        for (const xg_src_slot& slot : perCpu) {
+            if (slot.key == 0 || slot.denied_syns == 0) continue;
+            xg_src_slot& total = byNetwork[slot.key];
+            total.denied_syns += slot.denied_syns;
+            total.last_seen_ns = std::max(total.last_seen_ns, slot.last_seen_ns);
+        }
+    }
     std::vector<DeniedSource> sources;
-    for (const auto& [network, source] : byNetwork) sources.push_back(source);
+    for (const auto& [key, total] : byNetwork)
+        sources.push_back({networkOf(key), total.denied_syns, monotonicNsToUnix(total.last_seen_ns)});
     std::sort(sources.begin(), sources.end(), [](const DeniedSource& a, const DeniedSource& b) {
         if (a.deniedSyns != b.deniedSyns) return a.deniedSyns > b.deniedSyns;
         return a.lastSeenUnix > b.lastSeenUnix;

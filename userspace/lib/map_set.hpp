@@ -15,16 +15,17 @@ struct MapSet {
     Fd ruleCount; // per-CPU array rule id -> xg_rule_counter
     Fd stats;     // per-CPU array XG_STAT_INDEX -> xg_stat_counter
     Fd config;    // array [0] -> xg_config
-    Fd deniedSources;  // LRU per-CPU hash xg_src_key -> xg_src_stat
+    Fd deniedSources;  // per-CPU array of XG_SRC_SLOTS xg_src_slot
     Fd origins;        // hash xg_origin_key -> xg_origin (controller only)
+    Fd prefilter;      // array of u64: one bit per top-24-bit block per family
 
-    static constexpr size_t kCount = 7;
+    static constexpr size_t kCount = 8;
     // The maps in a fixed order, the same as Skeleton::mapHandles().
     std::array<Fd*, kCount> all() {
-        return {&allowV4, &allowV6, &ruleCount, &stats, &config, &deniedSources, &origins};
+        return {&allowV4, &allowV6, &ruleCount, &stats, &config, &deniedSources, &origins, &prefilter};
     }
     std::array<const Fd*, kCount> all() const {
-        return {&allowV4, &allowV6, &ruleCount, &stats, &config, &deniedSources, &origins};
+        return {&allowV4, &allowV6, &ruleCount, &stats, &config, &deniedSources, &origins, &prefilter};
     }
 };
 

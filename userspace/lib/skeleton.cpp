@@ -65,7 +65,8 @@ void Skeleton::reuseMaps(const MapSet& maps) {
 
 void Skeleton::reuseAllowlist(const MapSet& maps) {
     for (auto [map, fd] : {std::pair{skel_->maps.xg_allow_v4, maps.allowV4.get()},
-                           std::pair{skel_->maps.xg_allow_v6, maps.allowV6.get()}})
+                           std::pair{skel_->maps.xg_allow_v6, maps.allowV6.get()},
+                           std::pair{skel_->maps.xg_prefilter, maps.prefilter.get()}})
         if (int err = bpf_map__reuse_fd(map, fd))
             failErrno(err, "reuse pinned map " + std::string(bpf_map__name(map)));
 }
@@ -90,7 +91,7 @@ std::vector<bpf_map*> Skeleton::mapHandles() const {
     std::vector<bpf_map*> handles = {skel_->maps.xg_allow_v4, skel_->maps.xg_allow_v6,
                                      skel_->maps.xg_rule_cnt, skel_->maps.xg_stats,
                                      skel_->maps.xg_config, skel_->maps.xg_denied_src,
-                                     skel_->maps.xg_origins};
+                                     skel_->maps.xg_origins, skel_->maps.xg_prefilter};
     return handles;
 }
 

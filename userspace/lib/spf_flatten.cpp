@@ -147,7 +147,8 @@ PrefixSet Flattener::matchesOf(const SpfMechanism& mechanism, const std::string&
              "ptr matches by the client's reverse DNS, which no address list can express");
     case SpfMechanismKind::Exists:
         fail(SpfFailure::Unflattenable, term,
-             "exists matches by a DNS name built per client, which no address list can express");
+             "exists matches every client or none by whether a DNS name (usually built per client "
+             "with macros) exists, which no address list can express");
     case SpfMechanismKind::All:
         break;  // decided in evaluate()
     }

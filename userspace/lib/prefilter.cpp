@@ -1,0 +1,124 @@
+#include "prefilter.hpp"
+
+#include <bpf/bpf.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <map>
+
+#include "abi.hpp"
+#include "error.hpp"
+
+namespace xdpguard {
+namespace {
+
+constexpr unsigned kBlockBits = XG_PREFILTER_BITS;
+
+// The top-24-bit blocks a prefix overlaps, as an inclusive range.
+struct BlockRange {
+    uint32_t first;
+    uint32_t last;
+};
+
+BlockRange blocksOf(const Prefix& prefix) {
+    const auto& b = prefix.bytes();
+    const uint32_t top = (uint32_t(b[0]) << 16) | (uint32_t(b[1]) << 8) | b[2];
+    if (prefix.length() >= kBlockBits) return {top, top};
+    const uint32_t span = 1u << (kBlockBits - prefix.length());
+    return {top & ~(span - 1), (top & ~(span - 1)) + span - 1};
+}
+
+uint32_t wordIndex(Family family, uint32_t block) {
+    return (family == Family::V4 ? XG_PREFILTER_V4_BASE : XG_PREFILTER_V6_BASE) + block / 64;
+}
+
+using Words = std::map<uint32_t, uint64_t>;  // word index -> bits
+
+// ORs the bits of blocks [first, last] into `words`, a word at a time.
+void setBlocks(Words& words, Family family, uint32_t first, uint32_t last) {
+    for (uint64_t block = first; block <= last;) {
+        const uint32_t offset = block % 64;
+        const uint32_t count = static_cast<uint32_t>(std::min<uint64_t>(64 - offset, last - block + 1));
+        const uint64_t mask = count == 64 ? ~0ULL : ((1ULL << count) - 1) << offset;
+        words[wordIndex(family, static_cast<uint32_t>(block))] |= mask;
+        block += count;
+    }
+}
+
+void writeWords(const MapSet& maps, const Words& words) {
+    std::vector<uint32_t> keys;
+    std::vector<uint64_t> values;
+    for (const auto& [key, value] : words) {
+        keys.push_back(key);
+        values.push_back(value);
+    }
+    uint32_t count = static_cast<uint32_t>(keys.size());
+    if (count == 0) return;
+    // Arrays support batch updates: one syscall for a /8's 1024 words.
+    if (bpf_map_update_batch(maps.prefilter.get(), keys.data(), values.data(), &count, nullptr))
+        failErrno(errno, "update the allowlist prefilter");
+}
+
+Words readWords(const MapSet& maps, const std::vector<Prefix>& prefixes) {
+    Words words;
+    for (const Prefix& prefix : prefixes) {
+        const BlockRange range = blocksOf(prefix);
+        for (uint32_t word = wordIndex(prefix.family(), range.first);
+             word <= wordIndex(prefix.family(), range.last); ++word) {
+            if (words.count(word)) continue;
+            uint64_t value = 0;
+            if (bpf_map_lookup_elem(maps.prefilter.get(), &word, &value))
+                failErrno(errno, "read the allowlist prefilter");
+            words[word] = value;
+        }
+    }
+    return words;
+}
+
+}  // namespace
+
+void Prefilter::cover(const std::vector<Prefix>& prefixes) {
+    Words words = readWords(maps_, prefixes);
+    for (const Prefix& prefix : prefixes) {
+        const BlockRange range = blocksOf(prefix);
+        setBlocks(words, prefix.family(), range.first, range.last);
+    }
+    writeWords(maps_, words);
+}
+
+void Prefilter::uncover(const std::vector<Prefix>& removed, const std::vector<Prefix>& remaining) {
+    for (Family family : {Family::V4, Family::V6}) {
+        Words words;  // the words the removed prefixes touched, rebuilt from scratch
+        uint32_t low = UINT32_MAX, high = 0;
+        for (const Prefix& prefix : removed) {
+            if (prefix.family() != family) continue;
+            const BlockRange range = blocksOf(prefix);
+            for (uint32_t block = range.first - range.first % 64; block <= range.last; block += 64)
+                words[wordIndex(family, block)] = 0;
+            low = std::min(low, range.first - range.first % 64);
+            high = std::max(high, range.last | 63);
+        }
+        if (words.empty()) continue;
+        for (const Prefix& prefix : remaining) {
+            if (prefix.family() != family) continue;
+            const BlockRange range = blocksOf(prefix);
+            if (range.last < low || range.first > high) continue;
+            Words overlap;
+            setBlocks(overlap, family, std::max(range.first, low), std::min(range.last, high));
+            for (const auto& [word, bits] : overlap)
+                if (auto it = words.find(word); it != words.end()) it->second |= bits;
+        }
+        writeWords(maps_, words);
+    }
+}
+
+bool Prefilter::mayAllow(const Prefix& address) const {
+    const uint32_t block = blocksOf(address).first;
+    const uint32_t word = wordIndex(address.family(), block);
+    uint64_t value = 0;
+    if (bpf_map_lookup_elem(maps_.prefilter.get(), &word, &value))
+        failErrno(errno, "read the allowlist prefilter");
+    return (value >> (block % 64)) & 1;
+}
+
+}  // namespace xdpguard
