@@ -129,6 +129,8 @@ struct xg_origin_key {
 
 struct xg_origin {
 	__u64 added_unix; /* when the source first listed the prefix */
+	__u32 rule_id;	  /* the prefix's rule id, so commands need no trie walk */
+	__u32 reserved;
 };
 
 /* Run-time configuration: one element of a single-slot array map, read once

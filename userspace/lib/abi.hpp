@@ -12,5 +12,5 @@ static_assert(sizeof(xg_stat_counter) == 8, "per-CPU values are read as one u64 
 static_assert(sizeof(xg_config) == 8 + 8 * XG_PORT_WORDS);
 static_assert(sizeof(xg_src_slot) == 24);
 static_assert(sizeof(xg_origin_key) == 24 + XG_SOURCE_NAME_MAX);
-static_assert(sizeof(xg_origin) == 8);
+static_assert(sizeof(xg_origin) == 16);
 static_assert(XG_PREFILTER_WORDS * 64 == (1u << XG_PREFILTER_BITS));

@@ -64,18 +64,22 @@ int deleteRule(const MapSet& maps, const Prefix& prefix) {
 
 Allowlist::Allowlist(const MapSet& maps) : maps_(maps), capacity_(maxEntries(maps.ruleCount.get())) {}
 
-std::vector<AllowEntry> Allowlist::list() const {
-    std::vector<AllowEntry> entries;
-    auto collect = [&](const auto& key, const xg_rule& rule) {
-        entries.push_back({Prefix::fromKey(key), rule.id,
-                           sumPerCpuCounter(maps_.ruleCount.get(), rule.id)});
-    };
+RuleIds Allowlist::rules() const {
+    RuleIds rules;
+    auto collect = [&](const auto& key, const xg_rule& rule) { rules[Prefix::fromKey(key)] = rule.id; };
     forEachRule<xg_lpm_v4>(maps_.allowV4.get(), collect);
     forEachRule<xg_lpm_v6>(maps_.allowV6.get(), collect);
-    std::sort(entries.begin(), entries.end(),
-              [](const AllowEntry& a, const AllowEntry& b) { return a.prefix < b.prefix; });
+    return rules;
+}
+
+std::vector<AllowEntry> Allowlist::withCounters(const RuleIds& rules) const {
+    const std::vector<uint64_t> counts = sumPerCpuCounters(maps_.ruleCount.get(), capacity_);
+    std::vector<AllowEntry> entries;
+    for (const auto& [prefix, id] : rules) entries.push_back({prefix, id, id < counts.size() ? counts[id] : 0});
     return entries;
 }
+
+std::vector<AllowEntry> Allowlist::list() const { return withCounters(rules()); }
 
 size_t Allowlist::size() const {
     size_t count = 0;
@@ -85,47 +89,42 @@ size_t Allowlist::size() const {
     return count;
 }
 
-size_t Allowlist::add(const std::vector<Prefix>& prefixes) {
-    std::set<Prefix> present;
+RuleIds Allowlist::add(const std::vector<Prefix>& prefixes, const RuleIds& present) {
     std::set<uint32_t> usedIds;
-    for (const AllowEntry& entry : list()) {
-        present.insert(entry.prefix);
-        usedIds.insert(entry.ruleId);
-    }
+    for (const auto& [prefix, id] : present) usedIds.insert(id);
     std::vector<Prefix> fresh;
     for (const Prefix& prefix : std::set<Prefix>(prefixes.begin(), prefixes.end()))
         if (!present.count(prefix)) fresh.push_back(prefix);
-
     if (present.size() + fresh.size() > capacity_)
         throw Error(ErrorKind::Runtime,
-                    "the allowlist holds at most " + std::to_string(capacity_) +
-                        " prefixes (" + std::to_string(present.size()) + " present, " +
-                        std::to_string(fresh.size()) +
-                        " to add); nothing was added. Raise it with `xdpguard detach --all "
-                        "--purge` and `attach --max-prefixes N`");
+                    "the allowlist holds at most " + std::to_string(capacity_) + " prefixes (" +
+                        std::to_string(present.size()) + " present, " + std::to_string(fresh.size()) +
+                        " to add); nothing was added. Raise it with `xdpguard detach --all --purge` "
+                        "and `attach --max-prefixes N`");
 
-    // The prefilter must pass a source before the trie can allow it.
-    Prefilter(maps_).cover(fresh);
-    std::vector<Prefix> inserted;
+    RuleIds assigned;
     uint32_t nextId = 0;
     for (const Prefix& prefix : fresh) {
         while (usedIds.count(nextId)) ++nextId;
-        usedIds.insert(nextId);
-        // Zero before the prefix becomes visible: the slot may hold the
-        // count of a prefix deleted earlier.
-        zeroPerCpuCounter(maps_.ruleCount.get(), nextId);
-        if (int err = insertRule(maps_, prefix, xg_rule{nextId})) {
+        assigned[prefix] = nextId++;
+    }
+    // Zero before the prefixes become visible: a slot may hold the count of
+    // a prefix deleted earlier. Then the prefilter must pass a source
+    // before the trie can allow it.
+    zeroPerCpuCounters(maps_.ruleCount.get(), assigned);
+    Prefilter(maps_).cover(fresh);
+    std::vector<Prefix> inserted;
+    for (const auto& [prefix, id] : assigned) {
+        if (int err = insertRule(maps_, prefix, xg_rule{id})) {
             for (const Prefix& undo : inserted) deleteRule(maps_, undo);
             failErrno(err, "add " + prefix.str() + " to the allowlist (nothing was added)");
         }
         inserted.push_back(prefix);
     }
-    return fresh.size();
+    return assigned;
 }
 
-void Allowlist::remove(const std::vector<Prefix>& prefixes) {
-    std::set<Prefix> present;
-    for (const AllowEntry& entry : list()) present.insert(entry.prefix);
+void Allowlist::remove(const std::vector<Prefix>& prefixes, const RuleIds& present) {
     for (const Prefix& prefix : prefixes)
         if (!present.count(prefix))
             badInput(prefix.str() + " is not in the allowlist; nothing was removed (see `xdpguard allow list`)");
@@ -135,7 +134,8 @@ void Allowlist::remove(const std::vector<Prefix>& prefixes) {
             failErrno(err, "remove " + prefix.str() + " from the allowlist");
     // Only once the tries no longer hold them may their blocks close.
     std::vector<Prefix> remaining;
-    for (const AllowEntry& entry : list()) remaining.push_back(entry.prefix);
+    for (const auto& [prefix, id] : present)
+        if (!doomed.count(prefix)) remaining.push_back(prefix);
     Prefilter(maps_).uncover({doomed.begin(), doomed.end()}, remaining);
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -19,25 +20,35 @@ struct AllowEntry {
     std::set<std::string> sources = {};  // filled by AllowlistEditor::list()
 };
 
+// What the tries hold: prefix -> rule id.
+using RuleIds = std::map<Prefix, uint32_t>;
+
 class Allowlist {
 public:
     explicit Allowlist(const MapSet& maps);
 
-    // All prefixes, IPv4 first, each family in address order.
+    // All prefixes with their counters, IPv4 first, in address order.
     std::vector<AllowEntry> list() const;
+    // The same for prefixes whose rule ids are already known (no trie walk).
+    std::vector<AllowEntry> withCounters(const RuleIds& rules) const;
+    // Walks the tries (two system calls per prefix: prefer a known RuleIds).
+    RuleIds rules() const;
     size_t size() const;
     uint32_t capacity() const { return capacity_; }
 
-    // Adds the prefixes not yet present; returns how many were new. Each new
-    // prefix gets an unused rule id whose counter is zeroed before the prefix
-    // becomes visible, so it never inherits another prefix's count. All or
-    // nothing: if the allowlist would overflow, or the kernel refuses one,
-    // nothing stays changed.
-    size_t add(const std::vector<Prefix>& prefixes);
+    // Adds the prefixes not in `present` (what the tries hold now) and
+    // returns the rule ids it gave them. Each new prefix gets an unused rule
+    // id whose counter is zeroed before the prefix becomes visible, so it
+    // never inherits another prefix's count; the prefilter opens its blocks
+    // first. All or nothing: if the allowlist would overflow, or the kernel
+    // refuses one, nothing stays changed.
+    RuleIds add(const std::vector<Prefix>& prefixes, const RuleIds& present);
+    size_t add(const std::vector<Prefix>& prefixes) { return add(prefixes, rules()).size(); }
 
-    // Removes the prefixes. Every one must be present (else BadInput and
-    // nothing changes).
-    void remove(const std::vector<Prefix>& prefixes);
+    // Removes the prefixes (each must be in `present`, else BadInput and
+    // nothing changes); the prefilter closes blocks only afterwards.
+    void remove(const std::vector<Prefix>& prefixes, const RuleIds& present);
+    void remove(const std::vector<Prefix>& prefixes) { remove(prefixes, rules()); }
 
 private:
     const MapSet& maps_;

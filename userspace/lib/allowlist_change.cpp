@@ -5,20 +5,32 @@
 #include "error.hpp"
 
 namespace xdpguard {
-
 namespace {
 
 std::set<Prefix> sourceSet(const OriginMap& origins, const std::string& source) {
     std::set<Prefix> prefixes;
-    for (const auto& [prefix, sources] : origins)
-        if (sources.count(source)) prefixes.insert(prefix);
+    for (const auto& [prefix, origin] : origins)
+        if (origin.sources.count(source)) prefixes.insert(prefix);
     return prefixes;
+}
+
+bool contains(const std::vector<Prefix>& sorted, const Prefix& prefix) {
+    return std::binary_search(sorted.begin(), sorted.end(), prefix);
 }
 
 }  // namespace
 
+// The origin records are the controller's view of the tries (each trie
+// prefix has at least one, with its rule id), read in a few batched system
+// calls; the tries themselves are walked only to adopt orphans in syncs.
 AllowlistEditor::AllowlistEditor(const MapSet& maps)
     : maps_(maps), allowlist_(maps), origins_(maps), current_(origins_.all()) {}
+
+RuleIds AllowlistEditor::knownRules() const {
+    RuleIds rules;
+    for (const auto& [prefix, origin] : current_) rules[prefix] = origin.ruleId;
+    return rules;
+}
 
 ChangePlan AllowlistEditor::planFromSets(const std::string& source, const std::set<Prefix>& before,
                                          const std::set<Prefix>& after) const {
@@ -32,16 +44,11 @@ ChangePlan AllowlistEditor::planFromSets(const std::string& source, const std::s
 
     // The tries after the change: every prefix that keeps at least one source.
     std::set<Prefix> allowedAfter(plan.added.begin(), plan.added.end());
-    for (const auto& [prefix, sources] : current_) {
-        const bool onlyThisSource = sources.size() == 1 && sources.count(source);
-        const bool removedHere = std::binary_search(plan.removed.begin(), plan.removed.end(), prefix);
+    for (const auto& [prefix, origin] : current_) {
+        const bool onlyThisSource = origin.sources.size() == 1 && origin.sources.count(source);
+        const bool removedHere = contains(plan.removed, prefix);
         if (!removedHere || !onlyThisSource) allowedAfter.insert(prefix);
         if (removedHere && !onlyThisSource) plan.keptByOtherSources.insert(prefix);
-    }
-    for (const AllowEntry& entry : allowlist_.list()) {  // orphans count as manual
-        const bool removedHere = source == kManualSource &&
-                                 std::binary_search(plan.removed.begin(), plan.removed.end(), entry.prefix);
-        if (!current_.count(entry.prefix) && !removedHere) allowedAfter.insert(entry.prefix);
     }
     plan.allowlistSizeAfter = allowedAfter.size();
     return plan;
@@ -56,16 +63,13 @@ ChangePlan AllowlistEditor::planAdd(const std::string& source, const std::vector
 
 ChangePlan AllowlistEditor::planRemove(const std::string& source, const std::vector<Prefix>& prefixes) const {
     std::set<Prefix> before = sourceSet(current_, source);
-    if (source == kManualSource)  // prefixes without any recorded source count as manual
-        for (const AllowEntry& entry : allowlist_.list())
-            if (!current_.count(entry.prefix)) before.insert(entry.prefix);
     std::set<Prefix> after = before;
     for (const Prefix& prefix : prefixes) {
         if (!before.count(prefix)) {
             auto listed = current_.find(prefix);
             badInput(prefix.str() + " is not listed by " + source +
                      (listed == current_.end() ? " (it is not in the allowlist)"
-                                               : " (it comes from " + joinSources(listed->second) +
+                                               : " (it comes from " + joinSources(listed->second.sources) +
                                                      "; use --source or resync that source)") +
                      "; nothing was removed");
         }
@@ -78,35 +82,51 @@ ChangePlan AllowlistEditor::planSync(const std::string& source, const std::vecto
     return planFromSets(source, sourceSet(current_, source), std::set<Prefix>(desired.begin(), desired.end()));
 }
 
-void AllowlistEditor::adoptOrphans() {
-    for (const AllowEntry& entry : allowlist_.list())
-        if (!current_.count(entry.prefix)) origins_.add(entry.prefix, kManualSource);
+// A prefix in the tries without an origin record (left by a controller
+// killed between the two writes) counts as manual, so it is listed,
+// counted and removable, and its rule id is never handed out twice. Its
+// record is written by the next apply().
+void AllowlistEditor::noticeOrphans() {
+    for (const auto& [prefix, id] : allowlist_.rules()) {
+        if (current_.count(prefix)) continue;
+        current_[prefix] = PrefixOrigin{{kManualSource}, id};
+        orphans_[prefix] = id;
+    }
 }
 
 void AllowlistEditor::apply(const ChangePlan& plan) {
-    if (origins_.size() + plan.added.size() > origins_.capacity())
+    size_t records = 0;
+    for (const auto& [prefix, origin] : current_) records += origin.sources.size();
+    if (records + plan.added.size() > origins_.capacity())
         throw Error(ErrorKind::Runtime, "the allowlist's source records are full (" +
                                             std::to_string(origins_.capacity()) +
                                             "); nothing was changed. Raise the capacity with "
                                             "`detach --all --purge` and `attach --max-prefixes N`");
-    adoptOrphans();
-    allowlist_.add(plan.added);  // all or nothing; existing prefixes are kept as they are
-    for (const Prefix& prefix : plan.added) origins_.add(prefix, plan.source);
+    for (const auto& [prefix, id] : orphans_) origins_.add(prefix, kManualSource, id);
+    orphans_.clear();
+    RuleIds rules = knownRules();
+    // Tries first, records second: a controller killed in between leaves an
+    // allowed prefix without a record (adopted later), never a recorded
+    // gateway that is not allowed.
+    const RuleIds assigned = allowlist_.add(plan.added, rules);
+    rules.insert(assigned.begin(), assigned.end());
+    for (const Prefix& prefix : plan.added) origins_.add(prefix, plan.source, rules.at(prefix));
 
     std::vector<Prefix> unlisted;
     for (const Prefix& prefix : plan.removed) {
         origins_.remove(prefix, plan.source);
         if (!plan.keptByOtherSources.count(prefix)) unlisted.push_back(prefix);
     }
-    if (!unlisted.empty()) allowlist_.remove(unlisted);
+    if (!unlisted.empty()) allowlist_.remove(unlisted, rules);
     current_ = origins_.all();
 }
 
 std::vector<AllowEntry> AllowlistEditor::list() const {
-    std::vector<AllowEntry> entries = allowlist_.list();
+    RuleIds rules = allowlist_.rules();  // the truth, orphans included
+    std::vector<AllowEntry> entries = allowlist_.withCounters(rules);
     for (AllowEntry& entry : entries) {
         auto listed = current_.find(entry.prefix);
-        entry.sources = listed == current_.end() ? std::set<std::string>{kManualSource} : listed->second;
+        entry.sources = listed == current_.end() ? std::set<std::string>{kManualSource} : listed->second.sources;
     }
     return entries;
 }

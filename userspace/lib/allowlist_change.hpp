@@ -36,6 +36,11 @@ public:
     // Makes the source's set exactly `desired`.
     ChangePlan planSync(const std::string& source, const std::vector<Prefix>& desired) const;
 
+    // Walks the tries for prefixes that lack an origin record and treats
+    // them as manual from now on (apply() records them). Two system calls
+    // per prefix: removals and syncs do it, adds need not.
+    void noticeOrphans();
+
     // Applies a plan made from the current state (callers hold the pin dir
     // lock between planning and applying). Adds first, then removes.
     void apply(const ChangePlan& plan);
@@ -46,12 +51,13 @@ public:
 private:
     ChangePlan planFromSets(const std::string& source, const std::set<Prefix>& before,
                             const std::set<Prefix>& after) const;
-    void adoptOrphans();
+    RuleIds knownRules() const;
 
     const MapSet& maps_;
     Allowlist allowlist_;
     Origins origins_;
-    OriginMap current_;  // prefix -> sources, as of construction
+    OriginMap current_;  // prefix -> sources and rule id
+    RuleIds orphans_;    // noticed, not yet recorded
 };
 
 // The shrink guard: a sync that would remove more than half of a source's

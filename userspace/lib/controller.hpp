@@ -82,7 +82,8 @@ public:
 private:
     bool anyAttached() const;
     std::vector<AttachOutcome> attachLocked(const AttachRequest& request);
-    ChangePlan change(const ChangeOptions& options, bool isSync,
+    enum class ChangeKind { Add, Remove, Sync };
+    ChangePlan change(const ChangeOptions& options, ChangeKind kind,
                       const std::function<ChangePlan(const AllowlistEditor&)>& makePlan);
     void refuseEmptyWhileEnforcing(const MapSet& maps, const ChangePlan& plan, bool force) const;
     void attachAll(const AttachRequest& request, int programFd,

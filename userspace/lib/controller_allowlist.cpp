@@ -26,8 +26,9 @@ void Controller::refuseEmptyWhileEnforcing(const MapSet& maps, const ChangePlan&
              "gateways before removing the old; --force overrides");
 }
 
-ChangePlan Controller::change(const ChangeOptions& options, bool isSync,
+ChangePlan Controller::change(const ChangeOptions& options, ChangeKind kind,
                               const std::function<ChangePlan(const AllowlistEditor&)>& makePlan) {
+    const bool isSync = kind == ChangeKind::Sync;
     validateSourceName(options.source);
     std::optional<MapSet> existing = FilterState::open(dir_);
     if (!existing && options.dryRun) {
@@ -44,6 +45,9 @@ ChangePlan Controller::change(const ChangeOptions& options, bool isSync,
         PinDirLock lock(dir_);
         const MapSet maps = FilterState::openOrCreate(dir_, XG_DEFAULT_MAX_RULES);
         AllowlistEditor editor(maps);
+        // Adds must stay fast at 100k prefixes; an orphan they miss is
+        // harmless to them (its prefix is allowed either way).
+        if (kind != ChangeKind::Add) editor.noticeOrphans();
         ChangePlan plan = makePlan(editor);
         if (isSync) checkShrink(plan, options.allowShrink);
         refuseEmptyWhileEnforcing(maps, plan, options.force);
@@ -57,7 +61,7 @@ ChangePlan Controller::change(const ChangeOptions& options, bool isSync,
 
 ChangePlan Controller::allowAdd(const std::vector<std::string>& cidrs, const ChangeOptions& options) {
     const std::vector<Prefix> prefixes = parsePrefixes(cidrs);
-    return change(options, false, [&](const AllowlistEditor& editor) {
+    return change(options, ChangeKind::Add, [&](const AllowlistEditor& editor) {
         return editor.planAdd(options.source, prefixes);
     });
 }
@@ -65,7 +69,7 @@ ChangePlan Controller::allowAdd(const std::vector<std::string>& cidrs, const Cha
 ChangePlan Controller::allowDelete(const std::vector<std::string>& cidrs, const ChangeOptions& options) {
     const std::vector<Prefix> prefixes = parsePrefixes(cidrs);
     FilterState::require(dir_);
-    return change(options, false, [&](const AllowlistEditor& editor) {
+    return change(options, ChangeKind::Remove, [&](const AllowlistEditor& editor) {
         return editor.planRemove(options.source, prefixes);
     });
 }
@@ -77,7 +81,7 @@ ChangePlan Controller::allowSync(const std::string& path, const ChangeOptions& o
 }
 
 ChangePlan Controller::syncSource(const std::vector<Prefix>& prefixes, const ChangeOptions& options) {
-    return change(options, true, [&](const AllowlistEditor& editor) {
+    return change(options, ChangeKind::Sync, [&](const AllowlistEditor& editor) {
         return editor.planSync(options.source, prefixes);
     });
 }

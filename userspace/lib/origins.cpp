@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <vector>
 
 #include "abi.hpp"
 #include "error.hpp"
@@ -59,11 +60,25 @@ void validateSourceName(const std::string& source) {
 }
 
 OriginMap Origins::all() const {
+    constexpr uint32_t kBatch = 4096;
+    std::vector<xg_origin_key> keys(kBatch);
+    std::vector<xg_origin> values(kBatch);
+    xg_origin_key token{};  // opaque resume position, at least a key long
     OriginMap origins;
-    forEachOrigin(maps_.origins.get(), [&](const xg_origin_key& key) {
-        origins[prefixOf(key)].insert(sourceOf(key));
-    });
-    return origins;
+    void* in = nullptr;
+    for (;;) {
+        uint32_t count = kBatch;
+        const int rc = bpf_map_lookup_batch(maps_.origins.get(), in, &token, keys.data(), values.data(), &count,
+                                            nullptr);
+        if (rc && errno != ENOENT) failErrno(errno, "read the allowlist sources");
+        for (uint32_t i = 0; i < count; ++i) {
+            PrefixOrigin& origin = origins[prefixOf(keys[i])];
+            origin.sources.insert(sourceOf(keys[i]));
+            origin.ruleId = values[i].rule_id;
+        }
+        if (rc) return origins;  // ENOENT: the walk is complete
+        in = &token;
+    }
 }
 
 std::set<Prefix> Origins::of(const std::string& source) const {
@@ -88,9 +103,9 @@ size_t Origins::capacity() const {
     return info.max_entries;
 }
 
-void Origins::add(const Prefix& prefix, const std::string& source) {
+void Origins::add(const Prefix& prefix, const std::string& source, uint32_t ruleId) {
     const xg_origin_key key = makeKey(prefix, source);
-    const xg_origin value{static_cast<uint64_t>(std::time(nullptr))};
+    const xg_origin value{static_cast<uint64_t>(std::time(nullptr)), ruleId, 0};
     // BPF_NOEXIST keeps the first listing time; EEXIST means already listed.
     if (bpf_map_update_elem(maps_.origins.get(), &key, &value, BPF_NOEXIST) && errno != EEXIST)
         failErrno(errno, "record " + prefix.str() + " as listed by " + source);

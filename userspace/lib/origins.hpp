@@ -3,6 +3,7 @@
 // any source lists it.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <set>
 #include <string>
@@ -18,18 +19,25 @@ inline constexpr const char* kManualSource = "manual";
 // no spaces, shorter than the ABI's limit. BadInput otherwise.
 void validateSourceName(const std::string& source);
 
-using OriginMap = std::map<Prefix, std::set<std::string>>;
+struct PrefixOrigin {
+    std::set<std::string> sources;
+    uint32_t ruleId = 0;
+};
+
+using OriginMap = std::map<Prefix, PrefixOrigin>;
 
 class Origins {
 public:
     explicit Origins(const MapSet& maps) : maps_(maps) {}
 
-    OriginMap all() const;                              // prefix -> sources
+    // prefix -> sources and rule id, read with batched lookups: the whole
+    // allowlist in a few system calls, however long it is.
+    OriginMap all() const;
     std::set<Prefix> of(const std::string& source) const;
     size_t capacity() const;
     size_t size() const;
 
-    void add(const Prefix& prefix, const std::string& source);
+    void add(const Prefix& prefix, const std::string& source, uint32_t ruleId);
     void remove(const Prefix& prefix, const std::string& source);
 
 private:

@@ -33,6 +33,35 @@ void zeroPerCpuCounter(int mapFd, uint32_t index) {
         failErrno(errno, "reset counter " + std::to_string(index));
 }
 
+std::vector<uint64_t> sumPerCpuCounters(int mapFd, uint32_t count) {
+    constexpr uint32_t kBatch = 8192;
+    const size_t cpus = possibleCpus();
+    std::vector<uint64_t> sums(count, 0);
+    std::vector<uint32_t> keys(kBatch);
+    std::vector<uint64_t> values(kBatch * cpus);
+    uint32_t token = 0;
+    void* in = nullptr;
+    for (;;) {
+        uint32_t got = kBatch;
+        const int rc = bpf_map_lookup_batch(mapFd, in, &token, keys.data(), values.data(), &got, nullptr);
+        if (rc && errno != ENOENT) failErrno(errno, "read the rule counters");
+        for (uint32_t i = 0; i < got; ++i)
+            if (keys[i] < count)
+                for (size_t cpu = 0; cpu < cpus; ++cpu) sums[keys[i]] += values[i * cpus + cpu];
+        if (rc) return sums;
+        in = &token;
+    }
+}
+
+void zeroPerCpuCounterList(int mapFd, const std::vector<uint32_t>& indexes) {
+    if (indexes.empty()) return;
+    std::vector<uint32_t> keys = indexes;
+    std::vector<uint64_t> zeros(keys.size() * possibleCpus(), 0);
+    uint32_t count = static_cast<uint32_t>(keys.size());
+    if (bpf_map_update_batch(mapFd, keys.data(), zeros.data(), &count, nullptr))
+        failErrno(errno, "reset rule counters");
+}
+
 uint64_t FilterStats::deniedTotal() const {
     uint64_t total = 0;
     for (auto reason : {XG_REASON_DENIED_V4, XG_REASON_DENIED_V6})

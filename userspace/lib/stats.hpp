@@ -26,4 +26,17 @@ uint64_t sumPerCpuCounter(int mapFd, uint32_t index);
 // Sets every CPU's slot of a per-CPU __u64 counter to zero.
 void zeroPerCpuCounter(int mapFd, uint32_t index);
 
+// Sums elements [0, count) of a per-CPU __u64 counter array with batched
+// lookups (a few system calls for any size).
+std::vector<uint64_t> sumPerCpuCounters(int mapFd, uint32_t count);
+
+// Zeroes the given indexes of a per-CPU __u64 counter array in one batch.
+void zeroPerCpuCounterList(int mapFd, const std::vector<uint32_t>& indexes);
+template <typename IndexMap>
+void zeroPerCpuCounters(int mapFd, const IndexMap& indexes) {
+    std::vector<uint32_t> keys;
+    for (const auto& [name, index] : indexes) keys.push_back(index);
+    zeroPerCpuCounterList(mapFd, keys);
+}
+
 }  // namespace xdpguard
