@@ -101,3 +101,14 @@ TEST_CASE("--help exits 0 and lists the commands", "[unit][cli]") {
     for (const char* command : {"attach", "detach", "status", "allow", "mode", "ports"})
         CHECK_THAT(run.output, Catch::Contains(command));
 }
+
+TEST_CASE("attach --dry-run says what it would do and creates nothing", "[unit][cli]") {
+    const Run monitor = xdpguard("attach lo --monitor --dry-run");
+    CHECK(monitor.status == 0);
+    CHECK_THAT(monitor.output, Catch::Contains("lo: would attach (auto XDP)"));
+    CHECK_THAT(monitor.output, Catch::Contains("dry run: nothing changed"));
+    const Run enforce = xdpguard("attach lo --dry-run");
+    CHECK(enforce.status == 2);
+    CHECK_THAT(enforce.output, Catch::Contains("would enforce an empty allowlist"));
+    requireNothingCreated();
+}

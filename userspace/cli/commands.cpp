@@ -116,18 +116,23 @@ int runAttach(Controller& controller, const AttachArgs& args) {
     if (!args.ports.empty()) request.ports = toPortSet(args.ports);
     request.capacity = args.maxPrefixes;
     request.force = args.force;
+    request.dryRun = args.dryRun;
+    const char* verb = args.dryRun ? "would attach" : "attached";
     for (const AttachOutcome& outcome : controller.attach(request))
-        std::cout << outcome.ifname << ": "
-                  << (outcome.alreadyAttached ? "already attached" : "attached") << " ("
-                  << xdpModeName(outcome.mode) << " XDP"
-                  << attachNote(request.xdpMode, outcome) << ")\n";
+        std::cout << outcome.ifname << ": " << (outcome.alreadyAttached ? "already attached" : verb) << " ("
+                  << xdpModeName(outcome.mode) << " XDP" << attachNote(request.xdpMode, outcome) << ")\n";
+    if (args.dryRun) {
+        std::cout << "(dry run: nothing changed)\n";
+        return 0;
+    }
     const FilterSettings settings = controller.status().settings;
     std::cout << "mode " << modeName(settings.mode) << ", protecting port(s) "
               << joinPorts(settings.ports, " ") << "\n";
     return 0;
 }
 
-int runDetach(Controller& controller, const std::vector<std::string>& interfaces, bool all, bool purge) {
+int runDetach(Controller& controller, const std::vector<std::string>& interfaces, bool all, bool purge,
+              bool dryRun) {
     std::vector<std::string> targets = interfaces;
     if (all) targets = controller.pinDir().exists() ? controller.pinDir().pinnedInterfaces()
                                                     : std::vector<std::string>{};
@@ -136,12 +141,13 @@ int runDetach(Controller& controller, const std::vector<std::string>& interfaces
         std::cout << "nothing attached (no filter in " << controller.pinDir().path() << ")\n";
         return 0;
     }
-    const bool purged = controller.detach(targets, purge);
-    for (const std::string& ifname : targets) std::cout << ifname << ": detached\n";
+    const bool purged = controller.detach(targets, purge, dryRun);
+    for (const std::string& ifname : targets) std::cout << ifname << (dryRun ? ": would detach\n" : ": detached\n");
     if (purged)
-        std::cout << "pinned allowlist and counters removed\n";
+        std::cout << (dryRun ? "would remove" : "removed") << " the pinned allowlist and counters\n";
     else if (purge)
         std::cout << "kept the pinned allowlist and counters: other interfaces are still attached\n";
+    if (dryRun) std::cout << "(dry run: nothing changed)\n";
     return 0;
 }
 

@@ -19,11 +19,13 @@ struct AttachArgs {
     bool enforce = false;
     std::vector<int> ports;
     bool force = false;
+    bool dryRun = false;
     std::optional<uint32_t> maxPrefixes;
 };
 
 int runAttach(Controller& controller, const AttachArgs& args);
-int runDetach(Controller& controller, const std::vector<std::string>& interfaces, bool all, bool purge);
+int runDetach(Controller& controller, const std::vector<std::string>& interfaces, bool all, bool purge,
+              bool dryRun);
 int runStatus(const Controller& controller, bool json);
 struct AllowChangeArgs {
     std::string source;  // empty: the command's default

@@ -145,6 +145,7 @@ void declare(CLI::App& app, Cli& cli, std::function<int(Controller&)>& action) {
         ->excludes(monitor);
     attach->add_option("--port", cli.attach.ports, "protected destination port (repeatable; default 25)");
     attach->add_flag("--force", cli.attach.force, "enforce even with an empty allowlist");
+    attach->add_flag("--dry-run", cli.attach.dryRun, "check and say what would happen, change nothing");
     attach->add_option("--max-prefixes", cli.attach.maxPrefixes, "allowlist capacity of a new filter (default 65536)")
         ->check(CLI::Range(1u, 16u << 20));
     attach->callback([&] { action = [&](Controller& c) { return cli::runAttach(c, cli.attach); }; });
@@ -153,8 +154,11 @@ void declare(CLI::App& app, Cli& cli, std::function<int(Controller&)>& action) {
     detach->add_option("interfaces", cli.interfaces, "network interfaces");
     detach->add_flag("--all", cli.all, "detach from every interface");
     detach->add_flag("--purge", cli.purge, "also remove the pinned allowlist and counters once nothing is attached");
+    detach->add_flag("--dry-run", cli.change.dryRun, "say what would happen, change nothing");
     detach->callback([&] {
-        action = [&](Controller& c) { return cli::runDetach(c, cli.interfaces, cli.all, cli.purge); };
+        action = [&](Controller& c) {
+            return cli::runDetach(c, cli.interfaces, cli.all, cli.purge, cli.change.dryRun);
+        };
     });
 
     auto* status = app.add_subcommand("status", "show interfaces, mode, ports, allowlist size and counters");

@@ -49,6 +49,7 @@ std::vector<AttachOutcome> Controller::attach(const AttachRequest& request) {
     if (fresh && request.mode.value_or(Mode::Enforce) == Mode::Enforce && !request.force)
         badInput(std::string("attaching would enforce an empty allowlist and reject all mail on "
                              "the protected ports. ") + kAttachEmptyHint);
+    if (request.dryRun) return planAttach(request);
     const bool createdDir = dir_.create();
     try {
         return attachLocked(request);
@@ -56,6 +57,25 @@ std::vector<AttachOutcome> Controller::attach(const AttachRequest& request) {
         if (createdDir) dir_.removeIfEmpty();
         throw;
     }
+}
+
+// What attach would do, with the same refusals, and no change at all.
+std::vector<AttachOutcome> Controller::planAttach(const AttachRequest& request) const {
+    std::optional<MapSet> existing = FilterState::open(dir_);
+    if (existing) {
+        const Mode current = RuntimeConfig(*existing).read().mode;
+        const Mode mode = request.mode.value_or(anyAttached() ? current : Mode::Enforce);
+        refuseEmptyEnforce(Allowlist(*existing), mode, request.force, "attaching", kAttachEmptyHint);
+    }
+    std::vector<AttachOutcome> outcomes;
+    const std::vector<AttachmentInfo> current = Attachments(dir_).list();
+    for (const std::string& ifname : request.interfaces) {
+        AttachOutcome outcome{ifname, request.xdpMode, false};
+        for (const AttachmentInfo& info : current)
+            if (info.ifname == ifname && info.interfacePresent) outcome = {ifname, info.mode, true};
+        outcomes.push_back(outcome);
+    }
+    return outcomes;
 }
 
 std::vector<AttachOutcome> Controller::attachLocked(const AttachRequest& request) {
@@ -119,7 +139,7 @@ void Controller::attachAll(const AttachRequest& request, int programFd,
     }
 }
 
-bool Controller::detach(const std::vector<std::string>& interfaces, bool purge) {
+bool Controller::detach(const std::vector<std::string>& interfaces, bool purge, bool dryRun) {
     if (!dir_.exists()) badInput("nothing is attached: pin dir " + dir_.path() + " does not exist");
     PinDirLock lock(dir_);
     Attachments attachments(dir_);
@@ -127,6 +147,11 @@ bool Controller::detach(const std::vector<std::string>& interfaces, bool purge) 
         if (!attachments.isAttached(ifname))
             badInput(ifname + " is not attached by xdpguard (pin dir " + dir_.path() +
                      "); nothing was detached");
+    if (dryRun) {
+        const size_t remaining = dir_.pinnedInterfaces().size() - std::set<std::string>(
+                                                                       interfaces.begin(), interfaces.end()).size();
+        return purge && remaining == 0;
+    }
     for (const std::string& ifname : interfaces) attachments.detach(ifname);
     if (!purge || anyAttached()) return false;
     dir_.removeMaps(Skeleton::open().mapNames());

@@ -26,6 +26,7 @@ struct AttachRequest {
     std::optional<std::set<uint16_t>> ports;  // unset: keep (new filter: {25})
     std::optional<uint32_t> capacity;         // new filter only (default XG_DEFAULT_MAX_RULES)
     bool force = false;                       // allow enforcing an empty allowlist
+    bool dryRun = false;                      // check and report, change nothing
 };
 
 struct ChangeOptions {
@@ -58,8 +59,8 @@ public:
     std::vector<AttachOutcome> attach(const AttachRequest& request);
     // Detaches; with `purge`, also removes the pinned maps once no interface
     // is left attached (the allowlist and counters are then gone). Returns
-    // true if the maps were removed.
-    bool detach(const std::vector<std::string>& interfaces, bool purge);
+    // true if the maps were removed (with dryRun: would be).
+    bool detach(const std::vector<std::string>& interfaces, bool purge, bool dryRun = false);
     FilterStatus status() const;
 
     // Allowlist changes (controller_allowlist.cpp). Each parses all its
@@ -82,6 +83,7 @@ public:
 private:
     bool anyAttached() const;
     std::vector<AttachOutcome> attachLocked(const AttachRequest& request);
+    std::vector<AttachOutcome> planAttach(const AttachRequest& request) const;
     enum class ChangeKind { Add, Remove, Sync };
     ChangePlan change(const ChangeOptions& options, ChangeKind kind,
                       const std::function<ChangePlan(const AllowlistEditor&)>& makePlan);
