@@ -90,8 +90,9 @@ size_t Allowlist::size() const {
 }
 
 RuleIds Allowlist::add(const std::vector<Prefix>& prefixes, const RuleIds& present) {
-    std::set<uint32_t> usedIds;
-    for (const auto& [prefix, id] : present) usedIds.insert(id);
+    std::vector<bool> usedIds(capacity_, false);
+    for (const auto& [prefix, id] : present)
+        if (id < capacity_) usedIds[id] = true;
     std::vector<Prefix> fresh;
     for (const Prefix& prefix : std::set<Prefix>(prefixes.begin(), prefixes.end()))
         if (!present.count(prefix)) fresh.push_back(prefix);
@@ -105,7 +106,7 @@ RuleIds Allowlist::add(const std::vector<Prefix>& prefixes, const RuleIds& prese
     RuleIds assigned;
     uint32_t nextId = 0;
     for (const Prefix& prefix : fresh) {
-        while (usedIds.count(nextId)) ++nextId;
+        while (usedIds[nextId]) ++nextId;  // in range: fresh fits the capacity
         assigned[prefix] = nextId++;
     }
     // Zero before the prefixes become visible: a slot may hold the count of

@@ -14,10 +14,6 @@ std::set<Prefix> sourceSet(const OriginMap& origins, const std::string& source) 
     return prefixes;
 }
 
-bool contains(const std::vector<Prefix>& sorted, const Prefix& prefix) {
-    return std::binary_search(sorted.begin(), sorted.end(), prefix);
-}
-
 }  // namespace
 
 // The origin records are the controller's view of the tries (each trie
@@ -43,14 +39,16 @@ ChangePlan AllowlistEditor::planFromSets(const std::string& source, const std::s
     plan.unchanged = before.size() - plan.removed.size();
 
     // The tries after the change: every prefix that keeps at least one source.
-    std::set<Prefix> allowedAfter(plan.added.begin(), plan.added.end());
-    for (const auto& [prefix, origin] : current_) {
-        const bool onlyThisSource = origin.sources.size() == 1 && origin.sources.count(source);
-        const bool removedHere = contains(plan.removed, prefix);
-        if (!removedHere || !onlyThisSource) allowedAfter.insert(prefix);
-        if (removedHere && !onlyThisSource) plan.keptByOtherSources.insert(prefix);
+    size_t sizeAfter = current_.size();
+    for (const Prefix& prefix : plan.added) sizeAfter += !current_.count(prefix);
+    for (const Prefix& prefix : plan.removed) {
+        const PrefixOrigin& origin = current_.at(prefix);
+        if (origin.sources.size() == 1)
+            --sizeAfter;
+        else
+            plan.keptByOtherSources.insert(prefix);
     }
-    plan.allowlistSizeAfter = allowedAfter.size();
+    plan.allowlistSizeAfter = sizeAfter;
     return plan;
 }
 

@@ -103,6 +103,17 @@ Prefix Prefix::fromKey(const xg_lpm_v6& key) {
     return Prefix(Family::V6, bytes, key.prefixlen);
 }
 
+std::strong_ordering Prefix::operator<=>(const Prefix& other) const {
+    if (auto order = family_ <=> other.family_; order != 0) return order;
+    for (size_t half = 0; half < 2; ++half) {
+        uint64_t mine, theirs;
+        std::memcpy(&mine, bytes_.data() + 8 * half, 8);
+        std::memcpy(&theirs, other.bytes_.data() + 8 * half, 8);
+        if (mine != theirs) return __builtin_bswap64(mine) <=> __builtin_bswap64(theirs);
+    }
+    return length_ <=> other.length_;
+}
+
 bool Prefix::contains(const Prefix& address) const {
     if (address.family_ != family_ || address.length_ < length_) return false;
     std::array<uint8_t, 16> masked = address.bytes_;

@@ -35,7 +35,11 @@ public:
     // True if `address` (a host prefix of the same family) lies inside.
     bool contains(const Prefix& address) const;
 
-    auto operator<=>(const Prefix&) const = default;
+    // Family, then address, then length: sorted lists read naturally. Hand
+    // written because the defaulted one compares through memcmp, which
+    // dominated planning a change to a 100k-prefix allowlist.
+    std::strong_ordering operator<=>(const Prefix& other) const;
+    bool operator==(const Prefix& other) const = default;
 
 private:
     Prefix(Family family, const std::array<uint8_t, 16>& bytes, unsigned length);
