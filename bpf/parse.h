@@ -70,8 +70,9 @@ struct l3_info {
 };
 
 /* Returns the EtherType (network order) after at most VLAN_MAX_DEPTH tags,
- * or 0 if the frame ends inside the Ethernet header. */
-static __always_inline __be16 parse_ethernet(struct cursor *c)
+ * or 0 if the frame ends inside the Ethernet header. *vlan_id is the outer
+ * tag's VLAN id (0 if untagged), for the drop feed. */
+static __always_inline __be16 parse_ethernet(struct cursor *c, __u16 *vlan_id)
 {
 	struct ethhdr *eth = c->pos;
 	__be16 proto;
@@ -81,6 +82,7 @@ static __always_inline __be16 parse_ethernet(struct cursor *c)
 		return 0;
 	proto = eth->h_proto;
 	c->pos = eth + 1;
+	*vlan_id = 0;
 
 #pragma unroll
 	for (i = 0; i < VLAN_MAX_DEPTH; i++) {
@@ -91,6 +93,8 @@ static __always_inline __be16 parse_ethernet(struct cursor *c)
 			break;
 		if ((void *)(tag + 1) > c->end)
 			return 0;
+		if (i == 0)
+			*vlan_id = bpf_ntohs(tag->tci) & 0x0fff;
 		proto = tag->encap_proto;
 		c->pos = tag + 1;
 	}

@@ -61,7 +61,26 @@ struct {
 	__type(value, __u64);
 } XG_MAP_PREFILTER SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, XG_DROP_FEED_BYTES);
+} XG_MAP_DROP_FEED SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xg_feed_budget);
+} XG_MAP_FEED_BUDGET SEC(".maps");
+
 /* Controller-only state pinned with the rest; see abi.h. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XG_RULE_ID_WORDS(XG_DEFAULT_MAX_RULES));
+	__type(key, __u32);
+	__type(value, __u64);
+} XG_MAP_RULE_IDS SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -179,6 +198,50 @@ static __always_inline void record_denied_source(int ipv6, struct l3_info *l3)
 	}
 }
 
+/* Takes a token from this CPU's feed budget (see xg_feed_budget). */
+static __always_inline int feed_token(const struct xg_config *cfg)
+{
+	__u32 zero = 0;
+	struct xg_feed_budget *budget = bpf_map_lookup_elem(&XG_MAP_FEED_BUDGET, &zero);
+	__u64 now;
+
+	if (!budget || !cfg->feed_rate)
+		return 0;
+	if (budget->used >= cfg->feed_rate) {
+		if (++budget->skipped & 255)
+			return 0;
+		now = bpf_ktime_get_coarse_ns();
+		if (now - budget->window_start_ns < 1000000000ULL)
+			return 0;
+		budget->window_start_ns = now;
+		budget->used = 0;
+	}
+	budget->used++;
+	return 1;
+}
+
+/* Reports a denied SYN to the drop feed, within the budget. */
+static __always_inline void report_denied(struct xdp_md *ctx, const struct xg_config *cfg, int ipv6,
+					  struct l3_info *l3, const struct tcphdr *tcp, __u16 vlan_id)
+{
+	struct xg_drop_event event = {};
+
+	if (!feed_token(cfg))
+		return;
+	event.time_ns = bpf_ktime_get_coarse_ns();
+	event.ifindex = ctx->ingress_ifindex;
+	event.sport = bpf_ntohs(tcp->source);
+	event.dport = bpf_ntohs(tcp->dest);
+	event.vlan = vlan_id;
+	event.family = ipv6 ? XG_FAMILY_V6 : XG_FAMILY_V4;
+	event.action = (cfg->flags & XG_CFG_ENFORCE) ? XG_ACTION_DROPPED : XG_ACTION_MONITORED;
+	if (ipv6)
+		__builtin_memcpy(event.saddr, &l3->saddr6, sizeof(event.saddr));
+	else
+		__builtin_memcpy(event.saddr, &l3->saddr4, sizeof(l3->saddr4));
+	bpf_ringbuf_output(&XG_MAP_DROP_FEED, &event, sizeof(event), 0);
+}
+
 SEC("xdp")
 int xdpguard_filter(struct xdp_md *ctx)
 {
@@ -190,10 +253,11 @@ int xdpguard_filter(struct xdp_md *ctx)
 	enum l3_result l3r;
 	struct xg_config *cfg;
 	struct tcphdr *tcp;
+	__u16 vlan_id;
 	__be16 proto;
 	int ipv6;
 
-	proto = parse_ethernet(&c);
+	proto = parse_ethernet(&c, &vlan_id);
 	if (proto == bpf_htons(ETH_P_IP))
 		l3r = parse_ipv4(&c, &l3);
 	else if (proto == bpf_htons(ETH_P_IPV6))
@@ -232,6 +296,7 @@ int xdpguard_filter(struct xdp_md *ctx)
 	if (source_allowed(ipv6, &l3))
 		return XDP_PASS;
 	record_denied_source(ipv6, &l3);
+	report_denied(ctx, cfg, ipv6, &l3, tcp, vlan_id);
 	return verdict(ipv6 ? XG_REASON_DENIED_V6 : XG_REASON_DENIED_V4, cfg);
 }
 

@@ -9,6 +9,7 @@ packages=(
   libbpf-dev bpftool libelf-dev zlib1g-dev  # loader and skeletons
   libcli11-dev catch2 prometheus-cpp-dev    # CLI, tests, metrics
   libldns-dev                           # DNS client for SPF import
+  libtomlplusplus-dev libsystemd-dev    # daemon: config file, sd_notify
   prometheus nsd                        # real Prometheus and DNS servers for e2e tests
   iproute2 util-linux python3 procps    # namespace labs (ip, nsenter)
 )

@@ -22,6 +22,9 @@
 #define XG_MAP_DENIED_SRC xg_denied_src
 #define XG_MAP_ORIGINS xg_origins
 #define XG_MAP_PREFILTER xg_prefilter
+#define XG_MAP_RULE_IDS xg_rule_ids
+#define XG_MAP_DROP_FEED xg_drop_feed
+#define XG_MAP_FEED_BUDGET xg_feed_budget
 
 /* Default capacity of the allowlist (both families share the rule ids);
  * the controller may raise it before the maps are first created. */
@@ -113,6 +116,12 @@ struct xg_src_slot {
 	__u64 last_seen_ns; /* bpf_ktime_get_coarse_ns() (CLOCK_MONOTONIC_COARSE) */
 };
 
+/* Which rule ids are taken: one bit per id, in u64 words (controller only).
+ * Set before a prefix enters a trie and cleared after it left, so an id is
+ * never handed out twice, even beside a prefix whose origin record a killed
+ * controller never wrote. */
+#define XG_RULE_ID_WORDS(max_rules) (((max_rules) + 63) / 64)
+
 /* Provenance of allowlist prefixes, kept beside the tries so that it
  * survives controller restarts with the rest of the pinned state. The data
  * plane never reads it. A prefix is in a trie exactly while at least one
@@ -133,6 +142,31 @@ struct xg_origin {
 	__u32 reserved;
 };
 
+/* The live drop feed (`xdpguard watch`, the daemon's drop log): one event
+ * per denied SYN through a ring buffer, at most xg_config.feed_rate events
+ * per second per CPU so that a flood cannot flood the log. */
+#define XG_DROP_FEED_BYTES (256 * 1024)
+#define XG_DEFAULT_FEED_RATE 10
+
+struct xg_drop_event {
+	__u64 time_ns;	/* bpf_ktime_get_coarse_ns() (CLOCK_MONOTONIC_COARSE) */
+	__u32 ifindex;	/* receiving interface */
+	__u16 sport;	/* host order */
+	__u16 dport;	/* host order */
+	__u16 vlan;	/* outer VLAN id, 0 if untagged */
+	__u8 family;	/* XG_FAMILY_V4 or XG_FAMILY_V6 */
+	__u8 action;	/* enum xg_action */
+	__u8 saddr[16]; /* network order; IPv4 in the first 4 bytes */
+};
+
+/* Per-CPU token bucket of the feed: `used` events since `window_start_ns`;
+ * when the budget is spent the clock is read only every 256th denied SYN. */
+struct xg_feed_budget {
+	__u64 window_start_ns;
+	__u32 used;
+	__u32 skipped;
+};
+
 /* Run-time configuration: one element of a single-slot array map, read once
  * per SYN, so mode and ports change without reloading the program. */
 #define XG_CFG_ENFORCE (1U << 0)
@@ -142,6 +176,8 @@ struct xg_origin {
 struct xg_config {
 	__u32 layout_version; /* XG_LAYOUT_VERSION of the controller that wrote it */
 	__u32 flags;	      /* XG_CFG_* */
+	__u32 feed_rate;      /* drop-feed events per second per CPU; 0 = off */
+	__u32 reserved;
 	__u64 ports[XG_PORT_WORDS]; /* bit p set: destination port p is protected */
 };
 

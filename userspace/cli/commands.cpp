@@ -45,7 +45,8 @@ void printStatusJson(const Controller& controller, const FilterStatus& status) {
         << ",\"exists\":" << (status.exists ? "true" : "false");
     if (status.exists) {
         out << ",\"mode\":\"" << modeName(status.settings.mode) << "\",\"ports\":["
-            << joinPorts(status.settings.ports, ",") << "],\"prefixes\":{\"ipv4\":"
+            << joinPorts(status.settings.ports, ",") << "],\"drop_log_rate\":" << status.settings.feedRate
+            << ",\"prefixes\":{\"ipv4\":"
             << status.prefixesV4 << ",\"ipv6\":" << status.prefixesV6
             << "},\"capacity\":" << status.capacity << ",\"counters\":{";
         for (size_t i = 0; i < std::size(kCounters); ++i)
@@ -77,6 +78,8 @@ void printStatusText(const Controller& controller, const FilterStatus& status) {
     std::cout << "mode:       " << modeName(status.settings.mode)
               << (enforce ? "" : " (nothing is dropped; denied SYNs count as would-drop)") << "\n"
               << "ports:      " << joinPorts(status.settings.ports, " ") << "\n"
+              << "drop log:   " << status.settings.feedRate << " events per second per CPU"
+              << (status.settings.feedRate ? " (xdpguard watch)" : " (off)") << "\n"
               << "allowlist:  " << status.prefixesV4 << " IPv4, " << status.prefixesV6
               << " IPv6 prefixes (capacity " << status.capacity << ")\n";
     for (const CounterName& counter : kCounters)
@@ -206,6 +209,13 @@ int runMode(Controller& controller, const std::string& mode, bool force, bool dr
         controller.setMode(mode == "enforce" ? Mode::Enforce : Mode::Monitor, force, dryRun);
     std::cout << "mode " << modeName(before.mode) << " -> " << mode
               << (dryRun ? " (dry run: nothing changed)" : "") << "\n";
+    return 0;
+}
+
+int runDropLog(Controller& controller, uint32_t rate, bool dryRun) {
+    const FilterSettings before = controller.setFeedRate(rate, dryRun);
+    std::cout << "drop log " << before.feedRate << " -> " << rate << " events per second per CPU"
+              << (rate == 0 ? " (off)" : "") << (dryRun ? " (dry run: nothing changed)" : "") << "\n";
     return 0;
 }
 

@@ -40,5 +40,6 @@ int runAllowChange(const AllowChangeArgs& args,
 int runAllowList(const Controller& controller, bool json);
 int runMode(Controller& controller, const std::string& mode, bool force, bool dryRun);
 int runPorts(Controller& controller, const std::vector<int>& ports, bool dryRun);
+int runDropLog(Controller& controller, uint32_t rate, bool dryRun);
 
 }  // namespace xdpguard::cli

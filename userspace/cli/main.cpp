@@ -31,6 +31,7 @@ struct Cli {
     std::vector<int> ports;
     std::string mode;
     std::string address;
+    uint32_t feedRate = 0;
     std::string file;
     std::string domain;
     std::optional<std::string> dnsServer;
@@ -119,6 +120,10 @@ void declareObserveCommands(CLI::App& app, Cli& cli, std::function<int(Controlle
         action = [&](Controller& c) { return cli::runCheck(c.pinDir(), cli.address, cli.port); };
     });
 
+    auto* watch = app.add_subcommand("watch", "print denied SYNs live from the drop feed");
+    watch->add_flag("--json", cli.json, "one JSON object per line");
+    watch->callback([&] { action = [&](Controller& c) { return cli::runWatch(c.pinDir(), cli.json); }; });
+
     auto* exporter = app.add_subcommand("exporter", "serve /metrics for Prometheus");
     exporter->add_option("--listen", cli.listen, "IPv4:PORT or [IPv6]:PORT (default 127.0.0.1:9433)");
     exporter->add_option("--top", cli.top, "top denied source networks exported (default 20)")
@@ -179,6 +184,14 @@ void declare(CLI::App& app, Cli& cli, std::function<int(Controller&)>& action) {
     mode->add_flag("--dry-run", cli.change.dryRun, "say what would change, change nothing");
     mode->callback([&] {
         action = [&](Controller& c) { return cli::runMode(c, cli.mode, cli.force, cli.change.dryRun); };
+    });
+
+    auto* dropLog = app.add_subcommand("drop-log", "set the live drop feed's rate limit (0 turns it off)");
+    dropLog->add_option("rate", cli.feedRate, "denied-SYN events per second per CPU")->required()
+        ->check(CLI::Range(0, 100000));
+    dropLog->add_flag("--dry-run", cli.change.dryRun, "say what would change, change nothing");
+    dropLog->callback([&] {
+        action = [&](Controller& c) { return cli::runDropLog(c, cli.feedRate, cli.change.dryRun); };
     });
 
     auto* ports = app.add_subcommand("ports", "set the protected destination ports at run time");

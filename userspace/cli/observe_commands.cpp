@@ -6,7 +6,10 @@
 #include <sstream>
 #include <utility>
 
+#include <csignal>
+
 #include "check.hpp"
+#include "drop_feed.hpp"
 #include "error.hpp"
 #include "exporter.hpp"
 #include "filter_state.hpp"
@@ -123,6 +126,26 @@ int runCheck(const PinDir& dir, const std::string& address, int port) {
     else if (result.portProtected)
         std::cout << " (no allowlist prefix matches)";
     std::cout << "\n";
+    return 0;
+}
+
+namespace {
+volatile std::sig_atomic_t gStop = 0;
+void requestStop(int) { gStop = 1; }
+}  // namespace
+
+int runWatch(const PinDir& dir, bool json) {
+    const MapSet maps = FilterState::require(dir);
+    const uint32_t rate = RuntimeConfig(maps).read().feedRate;
+    if (rate == 0)
+        std::cerr << "xdpguard: the drop feed is off; enable it with `xdpguard drop-log 10`\n";
+    else
+        std::cerr << "xdpguard: watching denied SYNs (at most " << rate
+                  << " per second per CPU; Ctrl-C stops)\n";
+    DropFeed feed(maps, [json](const DropEvent& event) { std::cout << formatDropEvent(event, json) << std::endl; });
+    std::signal(SIGINT, requestStop);
+    std::signal(SIGTERM, requestStop);
+    while (!gStop) feed.poll(250);
     return 0;
 }
 

@@ -12,5 +12,6 @@ int runStats(const PinDir& dir, bool json);
 int runTop(const PinDir& dir, size_t limit, bool json);
 int runCheck(const PinDir& dir, const std::string& address, int port);
 int runExporter(const PinDir& dir, const std::string& listen, size_t topSources);
+int runWatch(const PinDir& dir, bool json);
 
 }  // namespace xdpguard::cli

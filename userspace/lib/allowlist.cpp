@@ -10,6 +10,7 @@
 #include "error.hpp"
 #include "map_walk.hpp"
 #include "prefilter.hpp"
+#include "rule_ids.hpp"
 #include "stats.hpp"
 
 namespace xdpguard {
@@ -55,6 +56,15 @@ int insertRule(const MapSet& maps, const Prefix& prefix, xg_rule rule) {
     });
 }
 
+// The rule id of a prefix the tries hold: an LPM lookup of the prefix
+// itself finds it, being the longest prefix that covers its own address.
+uint32_t existingRuleId(const MapSet& maps, const Prefix& prefix) {
+    xg_rule rule{};
+    if (withTrieKey(maps, prefix, [&](int fd, const void* key) { return bpf_map_lookup_elem(fd, key, &rule); }))
+        failErrno(errno, "look up " + prefix.str() + " in the allowlist");
+    return rule.id;
+}
+
 int deleteRule(const MapSet& maps, const Prefix& prefix) {
     return withTrieKey(maps, prefix,
                        [](int fd, const void* key) { return bpf_map_delete_elem(fd, key); });
@@ -90,9 +100,6 @@ size_t Allowlist::size() const {
 }
 
 RuleIds Allowlist::add(const std::vector<Prefix>& prefixes, const RuleIds& present) {
-    std::vector<bool> usedIds(capacity_, false);
-    for (const auto& [prefix, id] : present)
-        if (id < capacity_) usedIds[id] = true;
     std::vector<Prefix> fresh;
     for (const Prefix& prefix : std::set<Prefix>(prefixes.begin(), prefixes.end()))
         if (!present.count(prefix)) fresh.push_back(prefix);
@@ -102,26 +109,36 @@ RuleIds Allowlist::add(const std::vector<Prefix>& prefixes, const RuleIds& prese
                         std::to_string(present.size()) + " present, " + std::to_string(fresh.size()) +
                         " to add); nothing was added. Raise it with `xdpguard detach --all --purge` "
                         "and `attach --max-prefixes N`");
+    if (fresh.empty()) return {};
 
+    // Ids are taken in the pinned bitmap before any trie holds them, so a
+    // prefix that lacks its origin record still keeps its id to itself.
+    RuleIdPool pool(maps_, capacity_);
+    const std::vector<uint32_t> ids = pool.take(fresh.size());
     RuleIds assigned;
-    uint32_t nextId = 0;
-    for (const Prefix& prefix : fresh) {
-        while (usedIds[nextId]) ++nextId;  // in range: fresh fits the capacity
-        assigned[prefix] = nextId++;
-    }
+    for (size_t i = 0; i < fresh.size(); ++i) assigned[fresh[i]] = ids[i];
     // Zero before the prefixes become visible: a slot may hold the count of
     // a prefix deleted earlier. Then the prefilter must pass a source
     // before the trie can allow it.
     zeroPerCpuCounters(maps_.ruleCount.get(), assigned);
     Prefilter(maps_).cover(fresh);
     std::vector<Prefix> inserted;
-    for (const auto& [prefix, id] : assigned) {
-        if (int err = insertRule(maps_, prefix, xg_rule{id})) {
+    std::vector<uint32_t> unused;
+    for (auto& [prefix, id] : assigned) {
+        const int err = insertRule(maps_, prefix, xg_rule{id});
+        if (err == EEXIST) {
+            // In the tries without an origin record (an orphan): keep its id.
+            unused.push_back(id);
+            id = existingRuleId(maps_, prefix);
+        } else if (err) {
             for (const Prefix& undo : inserted) deleteRule(maps_, undo);
+            pool.release(ids);
             failErrno(err, "add " + prefix.str() + " to the allowlist (nothing was added)");
+        } else {
+            inserted.push_back(prefix);
         }
-        inserted.push_back(prefix);
     }
+    pool.release(unused);
     return assigned;
 }
 
@@ -138,6 +155,9 @@ void Allowlist::remove(const std::vector<Prefix>& prefixes, const RuleIds& prese
     for (const auto& [prefix, id] : present)
         if (!doomed.count(prefix)) remaining.push_back(prefix);
     Prefilter(maps_).uncover({doomed.begin(), doomed.end()}, remaining);
+    std::vector<uint32_t> freed;
+    for (const Prefix& prefix : doomed) freed.push_back(present.at(prefix));
+    RuleIdPool(maps_, capacity_).release(freed);
 }
 
 }  // namespace xdpguard

@@ -184,6 +184,15 @@ FilterSettings Controller::setMode(Mode mode, bool force, bool dryRun) {
     return before;
 }
 
+FilterSettings Controller::setFeedRate(uint32_t eventsPerSecond, bool dryRun) {
+    const MapSet maps = FilterState::require(dir_);
+    PinDirLock lock(dir_);
+    RuntimeConfig config(maps);
+    const FilterSettings before = config.read();
+    if (!dryRun) config.setFeedRate(eventsPerSecond);
+    return before;
+}
+
 FilterSettings Controller::setPorts(const std::set<uint16_t>& ports, bool dryRun) {
     if (ports.empty()) badInput("give at least one port to protect, e.g. `xdpguard ports 25`");
     const MapSet maps = FilterState::require(dir_);

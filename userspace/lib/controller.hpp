@@ -77,6 +77,7 @@ public:
     // Both return the settings before the change; dryRun changes nothing.
     FilterSettings setMode(Mode mode, bool force, bool dryRun);
     FilterSettings setPorts(const std::set<uint16_t>& ports, bool dryRun);
+    FilterSettings setFeedRate(uint32_t eventsPerSecond, bool dryRun);
 
     const PinDir& pinDir() const { return dir_; }
 

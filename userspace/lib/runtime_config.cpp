@@ -32,6 +32,7 @@ FilterSettings RuntimeConfig::read() const {
     const xg_config raw = readRaw(maps_);
     FilterSettings settings;
     settings.mode = (raw.flags & XG_CFG_ENFORCE) ? Mode::Enforce : Mode::Monitor;
+    settings.feedRate = raw.feed_rate;
     settings.ports.clear();
     for (uint32_t port = 0; port < 65536; ++port)
         if ((raw.ports[port / 64] >> (port % 64)) & 1) settings.ports.insert(uint16_t(port));
@@ -47,6 +48,7 @@ void RuntimeConfig::write(const FilterSettings& settings) {
     xg_config raw{};
     raw.layout_version = XG_LAYOUT_VERSION;
     raw.flags = settings.mode == Mode::Enforce ? XG_CFG_ENFORCE : 0;
+    raw.feed_rate = settings.feedRate;
     for (uint16_t port : settings.ports) raw.ports[port / 64] |= 1ULL << (port % 64);
     writeRaw(maps_, raw);
 }
@@ -54,6 +56,12 @@ void RuntimeConfig::write(const FilterSettings& settings) {
 void RuntimeConfig::setMode(Mode mode) {
     FilterSettings settings = read();
     settings.mode = mode;
+    write(settings);
+}
+
+void RuntimeConfig::setFeedRate(uint32_t eventsPerSecond) {
+    FilterSettings settings = read();
+    settings.feedRate = eventsPerSecond;
     write(settings);
 }
 

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <set>
 
+#include "abi.hpp"
 #include "map_set.hpp"
 
 namespace xdpguard {
@@ -19,6 +20,7 @@ inline constexpr uint16_t kDefaultSmtpPort = 25;
 struct FilterSettings {
     Mode mode = Mode::Monitor;
     std::set<uint16_t> ports{kDefaultSmtpPort};
+    uint32_t feedRate = XG_DEFAULT_FEED_RATE;  // drop-feed events per second per CPU
 };
 
 class RuntimeConfig {
@@ -32,6 +34,7 @@ public:
 
     void setMode(Mode mode);
     void setPorts(const std::set<uint16_t>& ports);
+    void setFeedRate(uint32_t eventsPerSecond);
 
 private:
     const MapSet& maps_;

@@ -52,6 +52,8 @@ void Skeleton::setCapacity(uint32_t maxRules) {
     }
     if (int err = bpf_map__set_max_entries(skel_->maps.xg_origins, XG_ORIGINS_PER_RULE * maxRules))
         failErrno(err, "set the allowlist capacity");
+    if (int err = bpf_map__set_max_entries(skel_->maps.xg_rule_ids, XG_RULE_ID_WORDS(maxRules)))
+        failErrno(err, "set the allowlist capacity");
 }
 
 void Skeleton::reuseMaps(const MapSet& maps) {
@@ -91,7 +93,9 @@ std::vector<bpf_map*> Skeleton::mapHandles() const {
     std::vector<bpf_map*> handles = {skel_->maps.xg_allow_v4, skel_->maps.xg_allow_v6,
                                      skel_->maps.xg_rule_cnt, skel_->maps.xg_stats,
                                      skel_->maps.xg_config, skel_->maps.xg_denied_src,
-                                     skel_->maps.xg_origins, skel_->maps.xg_prefilter};
+                                     skel_->maps.xg_origins, skel_->maps.xg_prefilter,
+                                     skel_->maps.xg_drop_feed, skel_->maps.xg_feed_budget,
+                                     skel_->maps.xg_rule_ids};
     return handles;
 }
 
