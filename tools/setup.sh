@@ -10,6 +10,7 @@ packages=(
   libcli11-dev catch2 prometheus-cpp-dev    # CLI, tests, metrics
   libldns-dev                           # DNS client for SPF import
   libtomlplusplus-dev libsystemd-dev    # daemon: config file, sd_notify
+  file dpkg-dev groff-base man-db       # packaging: cpack DEB, man page check
   prometheus nsd                        # real Prometheus and DNS servers for e2e tests
   iproute2 util-linux python3 procps    # namespace labs (ip, nsenter)
 )

@@ -122,7 +122,10 @@ int runAttach(Controller& controller, const AttachArgs& args) {
     request.dryRun = args.dryRun;
     const char* verb = args.dryRun ? "would attach" : "attached";
     for (const AttachOutcome& outcome : controller.attach(request))
-        std::cout << outcome.ifname << ": " << (outcome.alreadyAttached ? "already attached" : verb) << " ("
+        std::cout << outcome.ifname << ": "
+                  << (outcome.upgraded ? "upgraded in place (bpf_link update)"
+                                       : outcome.alreadyAttached ? "already attached" : verb)
+                  << " ("
                   << xdpModeName(outcome.mode) << " XDP" << attachNote(request.xdpMode, outcome) << ")\n";
     if (args.dryRun) {
         std::cout << "(dry run: nothing changed)\n";
@@ -141,6 +144,7 @@ int runDetach(Controller& controller, const std::vector<std::string>& interfaces
                                                     : std::vector<std::string>{};
     if (targets.empty() && !all) badInput("name the interfaces to detach, or use --all");
     if (!controller.pinDir().exists()) {
+        if (!all) badInput("nothing is attached: no filter in " + controller.pinDir().path() + " (wrong --pin-dir?)");
         std::cout << "nothing attached (no filter in " << controller.pinDir().path() << ")\n";
         return 0;
     }

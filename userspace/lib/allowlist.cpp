@@ -99,65 +99,92 @@ size_t Allowlist::size() const {
     return count;
 }
 
-RuleIds Allowlist::add(const std::vector<Prefix>& prefixes, const RuleIds& present) {
-    std::vector<Prefix> fresh;
-    for (const Prefix& prefix : std::set<Prefix>(prefixes.begin(), prefixes.end()))
-        if (!present.count(prefix)) fresh.push_back(prefix);
-    if (present.size() + fresh.size() > capacity_)
+RuleIds Allowlist::reserve(const std::vector<Prefix>& fresh, size_t presentCount) {
+    if (presentCount + fresh.size() > capacity_)
         throw Error(ErrorKind::Runtime,
                     "the allowlist holds at most " + std::to_string(capacity_) + " prefixes (" +
-                        std::to_string(present.size()) + " present, " + std::to_string(fresh.size()) +
-                        " to add); nothing was added. Raise it with `xdpguard detach --all --purge` "
-                        "and `attach --max-prefixes N`");
-    if (fresh.empty()) return {};
-
-    // Ids are taken in the pinned bitmap before any trie holds them, so a
-    // prefix that lacks its origin record still keeps its id to itself.
-    RuleIdPool pool(maps_, capacity_);
-    const std::vector<uint32_t> ids = pool.take(fresh.size());
+                        std::to_string(presentCount) + " present, " + std::to_string(fresh.size()) +
+                        " to add; a change adds before it removes); nothing was changed. Raise it with "
+                        "`xdpguard detach --all --purge` and `attach --max-prefixes N`");
     RuleIds assigned;
+    if (fresh.empty()) return assigned;
+    // Ids are taken in the pinned bitmap before any record or trie names
+    // them, so an id is never handed out twice, whatever was interrupted.
+    const std::vector<uint32_t> ids = RuleIdPool(maps_, capacity_).take(fresh.size());
     for (size_t i = 0; i < fresh.size(); ++i) assigned[fresh[i]] = ids[i];
+    return assigned;
+}
+
+RuleIds Allowlist::insert(const RuleIds& rules) {
     // Zero before the prefixes become visible: a slot may hold the count of
     // a prefix deleted earlier. Then the prefilter must pass a source
     // before the trie can allow it.
-    zeroPerCpuCounters(maps_.ruleCount.get(), assigned);
-    Prefilter(maps_).cover(fresh);
+    zeroPerCpuCounters(maps_.ruleCount.get(), rules);
+    std::vector<Prefix> prefixes;
+    for (const auto& [prefix, id] : rules) prefixes.push_back(prefix);
+    Prefilter(maps_).cover(prefixes);
+    RuleIds actual = rules;
     std::vector<Prefix> inserted;
     std::vector<uint32_t> unused;
-    for (auto& [prefix, id] : assigned) {
+    for (auto& [prefix, id] : actual) {
         const int err = insertRule(maps_, prefix, xg_rule{id});
         if (err == EEXIST) {
-            // In the tries without an origin record (an orphan): keep its id.
+            // Already in the tries (a prefix without its record): keep its id.
             unused.push_back(id);
             id = existingRuleId(maps_, prefix);
         } else if (err) {
             for (const Prefix& undo : inserted) deleteRule(maps_, undo);
-            pool.release(ids);
             failErrno(err, "add " + prefix.str() + " to the allowlist (nothing was added)");
         } else {
             inserted.push_back(prefix);
         }
     }
-    pool.release(unused);
-    return assigned;
+    RuleIdPool(maps_, capacity_).release(unused);
+    return actual;
 }
 
-void Allowlist::remove(const std::vector<Prefix>& prefixes, const RuleIds& present) {
+RuleIds Allowlist::add(const std::vector<Prefix>& prefixes, const RuleIds& present) {
+    std::vector<Prefix> fresh;
+    for (const Prefix& prefix : std::set<Prefix>(prefixes.begin(), prefixes.end()))
+        if (!present.count(prefix)) fresh.push_back(prefix);
+    const RuleIds reserved = reserve(fresh, present.size());
+    try {
+        return insert(reserved);
+    } catch (...) {
+        std::vector<uint32_t> ids;
+        for (const auto& [prefix, id] : reserved) ids.push_back(id);
+        RuleIdPool(maps_, capacity_).release(ids);
+        throw;
+    }
+}
+
+bool Allowlist::holds(const Prefix& prefix, uint32_t ruleId) const {
+    xg_rule rule{};
+    const int err =
+        withTrieKey(maps_, prefix, [&](int fd, const void* key) { return bpf_map_lookup_elem(fd, key, &rule); });
+    if (err && err != ENOENT) failErrno(err, "look up " + prefix.str() + " in the allowlist");
+    return !err && rule.id == ruleId;
+}
+
+void Allowlist::remove(const std::vector<Prefix>& prefixes, const RuleIds& present, bool releaseIds) {
     for (const Prefix& prefix : prefixes)
         if (!present.count(prefix))
             badInput(prefix.str() + " is not in the allowlist; nothing was removed (see `xdpguard allow list`)");
     const std::set<Prefix> doomed(prefixes.begin(), prefixes.end());
     for (const Prefix& prefix : doomed)
-        if (int err = deleteRule(maps_, prefix))
+        if (int err = deleteRule(maps_, prefix); err && err != ENOENT)  // ENOENT: an interrupted removal
             failErrno(err, "remove " + prefix.str() + " from the allowlist");
     // Only once the tries no longer hold them may their blocks close.
     std::vector<Prefix> remaining;
     for (const auto& [prefix, id] : present)
         if (!doomed.count(prefix)) remaining.push_back(prefix);
     Prefilter(maps_).uncover({doomed.begin(), doomed.end()}, remaining);
+    if (!releaseIds) return;
     std::vector<uint32_t> freed;
     for (const Prefix& prefix : doomed) freed.push_back(present.at(prefix));
-    RuleIdPool(maps_, capacity_).release(freed);
+    release(freed);
 }
+
+void Allowlist::release(const std::vector<uint32_t>& ruleIds) { RuleIdPool(maps_, capacity_).release(ruleIds); }
 
 }  // namespace xdpguard

@@ -45,9 +45,23 @@ public:
     RuleIds add(const std::vector<Prefix>& prefixes, const RuleIds& present);
     size_t add(const std::vector<Prefix>& prefixes) { return add(prefixes, rules()).size(); }
 
+    // add() in two steps, so that a caller can record the ids between them:
+    // reserve() checks the capacity and takes ids for prefixes not in the
+    // tries; insert() makes prefixes visible under their ids (counter
+    // zeroed, prefilter first) and returns the ids they ended up with (a
+    // prefix already in the tries keeps its own).
+    RuleIds reserve(const std::vector<Prefix>& fresh, size_t presentCount);
+    RuleIds insert(const RuleIds& rules);
+    // True if the tries hold exactly this prefix under this rule id.
+    bool holds(const Prefix& prefix, uint32_t ruleId) const;
+
     // Removes the prefixes (each must be in `present`, else BadInput and
-    // nothing changes); the prefilter closes blocks only afterwards.
-    void remove(const std::vector<Prefix>& prefixes, const RuleIds& present);
+    // nothing changes; one already gone from the tries is fine); the
+    // prefilter closes blocks only afterwards, then their ids are freed.
+    // With releaseIds false the caller frees the ids later (release()),
+    // once nothing names them any more.
+    void remove(const std::vector<Prefix>& prefixes, const RuleIds& present, bool releaseIds = true);
+    void release(const std::vector<uint32_t>& ruleIds);
     void remove(const std::vector<Prefix>& prefixes) { remove(prefixes, rules()); }
 
 private:

@@ -80,42 +80,73 @@ ChangePlan AllowlistEditor::planSync(const std::string& source, const std::vecto
     return planFromSets(source, sourceSet(current_, source), std::set<Prefix>(desired.begin(), desired.end()));
 }
 
-// A prefix in the tries without an origin record (left by a controller
-// killed between the two writes) counts as manual, so it is listed,
-// counted and removable, and its rule id is never handed out twice. Its
-// record is written by the next apply().
-void AllowlistEditor::noticeOrphans() {
-    for (const auto& [prefix, id] : allowlist_.rules()) {
+// Compares the records with the tries. A prefix in the tries without a
+// record (left by an older controller) counts as manual, so it is listed,
+// counted and removable; its record is written by the next apply(). A
+// record whose prefix is not in the tries (a change interrupted between its
+// two writes) is a ghost: apply() puts it back if it stays listed.
+void AllowlistEditor::reconcile() {
+    const RuleIds inTries = allowlist_.rules();
+    for (const auto& [prefix, id] : inTries) {
         if (current_.count(prefix)) continue;
         current_[prefix] = PrefixOrigin{{kManualSource}, id};
         orphans_[prefix] = id;
     }
+    for (const auto& [prefix, origin] : current_)
+        if (!inTries.count(prefix)) ghosts_.insert(prefix);
+}
+
+// The cheap check an add affords: only the prefixes it names.
+void AllowlistEditor::checkGhosts(const std::vector<Prefix>& prefixes) {
+    for (const Prefix& prefix : prefixes)
+        if (auto it = current_.find(prefix); it != current_.end() && !allowlist_.holds(prefix, it->second.ruleId))
+            ghosts_.insert(prefix);
 }
 
 void AllowlistEditor::apply(const ChangePlan& plan) {
+    std::vector<Prefix> fresh;  // prefixes the tries do not hold yet
+    for (const Prefix& prefix : plan.added)
+        if (!current_.count(prefix)) fresh.push_back(prefix);
+    RuleIds reserved = allowlist_.reserve(fresh, current_.size());
     size_t records = 0;
     for (const auto& [prefix, origin] : current_) records += origin.sources.size();
     if (records + plan.added.size() > origins_.capacity())
         throw Error(ErrorKind::Runtime, "the allowlist's source records are full (" +
-                                            std::to_string(origins_.capacity()) +
-                                            "); nothing was changed. Raise the capacity with "
-                                            "`detach --all --purge` and `attach --max-prefixes N`");
+                                            std::to_string(origins_.capacity()) + "); nothing was changed");
+
+    // Adds: records first, then the tries. Interrupted in between, a new
+    // prefix is a ghost (recorded, not yet allowed) that the next change
+    // completes; no prefix listed before the change is touched until the
+    // adds are done.
     for (const auto& [prefix, id] : orphans_) origins_.add(prefix, kManualSource, id);
     orphans_.clear();
     RuleIds rules = knownRules();
-    // Tries first, records second: a controller killed in between leaves an
-    // allowed prefix without a record (adopted later), never a recorded
-    // gateway that is not allowed.
-    const RuleIds assigned = allowlist_.add(plan.added, rules);
-    rules.insert(assigned.begin(), assigned.end());
+    rules.insert(reserved.begin(), reserved.end());
     for (const Prefix& prefix : plan.added) origins_.add(prefix, plan.source, rules.at(prefix));
+    const std::set<Prefix> removed(plan.removed.begin(), plan.removed.end());
+    for (const Prefix& ghost : ghosts_)
+        if (!removed.count(ghost) || plan.keptByOtherSources.count(ghost)) reserved[ghost] = rules.at(ghost);
+    for (const auto& [prefix, id] : allowlist_.insert(reserved))
+        if (id != rules.at(prefix)) {  // already in the tries under another id
+            for (const std::string& source : current_.count(prefix) ? current_[prefix].sources
+                                                                    : std::set<std::string>{plan.source})
+                origins_.add(prefix, source, id);
+            rules[prefix] = id;
+        }
 
+    // Removes: the tries first, then the records. Interrupted in between, a
+    // removed prefix is a ghost the next sync of its source finishes.
     std::vector<Prefix> unlisted;
-    for (const Prefix& prefix : plan.removed) {
-        origins_.remove(prefix, plan.source);
+    for (const Prefix& prefix : plan.removed)
         if (!plan.keptByOtherSources.count(prefix)) unlisted.push_back(prefix);
-    }
-    if (!unlisted.empty()) allowlist_.remove(unlisted, rules);
+    if (!unlisted.empty()) allowlist_.remove(unlisted, rules, false);
+    for (const Prefix& prefix : plan.removed) origins_.remove(prefix, plan.source);
+    // Ids go free last: a removal interrupted before this point leaves a
+    // record whose id nobody else can be given.
+    std::vector<uint32_t> freed;
+    for (const Prefix& prefix : unlisted) freed.push_back(rules.at(prefix));
+    allowlist_.release(freed);
+    ghosts_.clear();
     current_ = origins_.all();
 }
 

@@ -36,13 +36,15 @@ public:
     // Makes the source's set exactly `desired`.
     ChangePlan planSync(const std::string& source, const std::vector<Prefix>& desired) const;
 
-    // Walks the tries for prefixes that lack an origin record and treats
-    // them as manual from now on (apply() records them). Two system calls
-    // per prefix: removals and syncs do it, adds need not.
-    void noticeOrphans();
+    // Walks the tries and compares them with the records (see the .cpp):
+    // two system calls per prefix, so removals and syncs do it; an add
+    // checks only the prefixes it names (checkGhosts).
+    void reconcile();
+    void checkGhosts(const std::vector<Prefix>& prefixes);
 
     // Applies a plan made from the current state (callers hold the pin dir
-    // lock between planning and applying). Adds first, then removes.
+    // lock between planning and applying). Adds first (records, then
+    // tries), then removes (tries, then records): see the .cpp.
     void apply(const ChangePlan& plan);
 
     // The allowlist with each prefix's sources.
@@ -57,7 +59,8 @@ private:
     Allowlist allowlist_;
     Origins origins_;
     OriginMap current_;  // prefix -> sources and rule id
-    RuleIds orphans_;    // noticed, not yet recorded
+    RuleIds orphans_;    // in the tries, not yet recorded
+    std::set<Prefix> ghosts_;  // recorded, not in the tries
 };
 
 // The shrink guard: a sync that would remove more than half of a source's

@@ -6,6 +6,8 @@
 #include <net/if.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 
 #include "error.hpp"
@@ -101,6 +103,31 @@ XdpMode Attachments::attach(const std::string& ifname, int programFd, XdpMode re
     if (bpf_obj_pin(link.get(), dir_.linkPin(ifname).c_str()))
         failErrno(errno, "pin the XDP link of " + ifname);  // closing `link` detaches again
     return obtained;
+}
+
+namespace {
+
+std::array<uint8_t, BPF_TAG_SIZE> programTag(int programFd) {
+    bpf_prog_info info{};
+    uint32_t length = sizeof info;
+    if (bpf_obj_get_info_by_fd(programFd, &info, &length)) failErrno(errno, "inspect an XDP program");
+    std::array<uint8_t, BPF_TAG_SIZE> tag{};
+    std::copy(std::begin(info.tag), std::end(info.tag), tag.begin());
+    return tag;
+}
+
+}  // namespace
+
+bool Attachments::upgrade(const std::string& ifname, int programFd) {
+    const std::string pin = dir_.linkPin(ifname);
+    Fd link(bpf_obj_get(pin.c_str()));
+    if (!link.valid()) failErrno(errno, "open pinned link " + pin);
+    Fd running(bpf_prog_get_fd_by_id(readLink(link.get(), pin).programId));
+    if (!running.valid()) failErrno(errno, "open the program running on " + ifname);
+    if (programTag(running.get()) == programTag(programFd)) return false;
+    if (bpf_link_update(link.get(), programFd, nullptr))
+        failErrno(errno, "replace the program on " + ifname + " (bpf_link_update)");
+    return true;
 }
 
 void Attachments::detach(const std::string& ifname) {

@@ -32,6 +32,11 @@ public:
     // native (driver) XDP first and falls back to generic. Returns the mode
     // obtained. Refuses to replace another XDP program on the interface.
     XdpMode attach(const std::string& ifname, int programFd, XdpMode requested);
+    // If the interface's link runs a program other than `programFd` (by
+    // program tag: another build of xdpguard), swaps it in atomically with
+    // bpf_link_update: no packet sees the interface without a filter.
+    // Returns true if it swapped.
+    bool upgrade(const std::string& ifname, int programFd);
     // Unpins the interface's link; the kernel detaches the program as soon
     // as no process holds the link.
     void detach(const std::string& ifname);

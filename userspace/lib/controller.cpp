@@ -131,7 +131,8 @@ void Controller::attachAll(const AttachRequest& request, int programFd,
         for (const AttachmentInfo& info : attachments.list())
             if (info.ifname == ifname) current = info;
         if (current && current->interfacePresent) {
-            outcomes.push_back({ifname, current->mode, true});
+            const bool upgraded = attachments.upgrade(ifname, programFd);
+            outcomes.push_back({ifname, current->mode, true, upgraded});
             continue;
         }
         if (current) attachments.detach(ifname);  // the interface went away and came back

@@ -40,6 +40,7 @@ struct AttachOutcome {
     std::string ifname;
     XdpMode mode;
     bool alreadyAttached;
+    bool upgraded = false;  // the running program was replaced by this build's
 };
 
 struct FilterStatus {
@@ -80,6 +81,9 @@ public:
     FilterSettings setFeedRate(uint32_t eventsPerSecond, bool dryRun);
 
     const PinDir& pinDir() const { return dir_; }
+    // The allowlist capacity used when an allowlist change has to create
+    // the filter's maps (attach has its own --max-prefixes).
+    void setNewFilterCapacity(uint32_t capacity) { newFilterCapacity_ = capacity; }
 
 private:
     bool anyAttached() const;
@@ -87,11 +91,12 @@ private:
     std::vector<AttachOutcome> planAttach(const AttachRequest& request) const;
     enum class ChangeKind { Add, Remove, Sync };
     ChangePlan change(const ChangeOptions& options, ChangeKind kind,
-                      const std::function<ChangePlan(const AllowlistEditor&)>& makePlan);
+                      const std::function<ChangePlan(AllowlistEditor&)>& makePlan);
     void refuseEmptyWhileEnforcing(const MapSet& maps, const ChangePlan& plan, bool force) const;
     void attachAll(const AttachRequest& request, int programFd,
                    std::vector<AttachOutcome>& outcomes);
     PinDir dir_;
+    uint32_t newFilterCapacity_ = XG_DEFAULT_MAX_RULES;
 };
 
 // Parses CIDR arguments; throws BadInput naming the first bad one.

@@ -27,7 +27,7 @@ void Controller::refuseEmptyWhileEnforcing(const MapSet& maps, const ChangePlan&
 }
 
 ChangePlan Controller::change(const ChangeOptions& options, ChangeKind kind,
-                              const std::function<ChangePlan(const AllowlistEditor&)>& makePlan) {
+                              const std::function<ChangePlan(AllowlistEditor&)>& makePlan) {
     const bool isSync = kind == ChangeKind::Sync;
     validateSourceName(options.source);
     std::optional<MapSet> existing = FilterState::open(dir_);
@@ -36,18 +36,19 @@ ChangePlan Controller::change(const ChangeOptions& options, ChangeKind kind,
         Skeleton scratch = Skeleton::open();
         scratch.load();
         const MapSet maps = scratch.maps();
-        ChangePlan plan = makePlan(AllowlistEditor(maps));
+        AllowlistEditor editor(maps);
+        ChangePlan plan = makePlan(editor);
         if (isSync) checkShrink(plan, options.allowShrink);
         return plan;
     }
     const bool createdDir = dir_.create();
     try {
         PinDirLock lock(dir_);
-        const MapSet maps = FilterState::openOrCreate(dir_, XG_DEFAULT_MAX_RULES);
+        const MapSet maps = FilterState::openOrCreate(dir_, newFilterCapacity_);
         AllowlistEditor editor(maps);
-        // Adds must stay fast at 100k prefixes; an orphan they miss is
-        // harmless to them (its prefix is allowed either way).
-        if (kind != ChangeKind::Add) editor.noticeOrphans();
+        // Adds must stay fast at 100k prefixes: they check only the
+        // prefixes they name.
+        if (kind != ChangeKind::Add) editor.reconcile();
         ChangePlan plan = makePlan(editor);
         if (isSync) checkShrink(plan, options.allowShrink);
         refuseEmptyWhileEnforcing(maps, plan, options.force);
@@ -61,7 +62,8 @@ ChangePlan Controller::change(const ChangeOptions& options, ChangeKind kind,
 
 ChangePlan Controller::allowAdd(const std::vector<std::string>& cidrs, const ChangeOptions& options) {
     const std::vector<Prefix> prefixes = parsePrefixes(cidrs);
-    return change(options, ChangeKind::Add, [&](const AllowlistEditor& editor) {
+    return change(options, ChangeKind::Add, [&](AllowlistEditor& editor) {
+        editor.checkGhosts(prefixes);
         return editor.planAdd(options.source, prefixes);
     });
 }
@@ -69,7 +71,7 @@ ChangePlan Controller::allowAdd(const std::vector<std::string>& cidrs, const Cha
 ChangePlan Controller::allowDelete(const std::vector<std::string>& cidrs, const ChangeOptions& options) {
     const std::vector<Prefix> prefixes = parsePrefixes(cidrs);
     FilterState::require(dir_);
-    return change(options, ChangeKind::Remove, [&](const AllowlistEditor& editor) {
+    return change(options, ChangeKind::Remove, [&](AllowlistEditor& editor) {
         return editor.planRemove(options.source, prefixes);
     });
 }
@@ -81,7 +83,7 @@ ChangePlan Controller::allowSync(const std::string& path, const ChangeOptions& o
 }
 
 ChangePlan Controller::syncSource(const std::vector<Prefix>& prefixes, const ChangeOptions& options) {
-    return change(options, ChangeKind::Sync, [&](const AllowlistEditor& editor) {
+    return change(options, ChangeKind::Sync, [&](AllowlistEditor& editor) {
         return editor.planSync(options.source, prefixes);
     });
 }

@@ -13,7 +13,7 @@ void failErrno(int err, std::string_view action) {
     switch (err) {
     case EPERM:
     case EACCES:
-        message += "permission denied: run as root or grant CAP_BPF and CAP_NET_ADMIN";
+        message += "permission denied: run as root or grant CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN";
         break;
     case ENOENT:
         message += "not found";

@@ -54,9 +54,40 @@ std::string parseListenAddress(const std::string& listen) {
     return listen;
 }
 
+// civetweb calls a handler for its URI and everything below it; the "$"
+// makes /metrics the only path served (404 elsewhere).
+constexpr const char* kMetricsPath = "/metrics$";
+
+MetricsServer::MetricsServer(const std::string& listen, const PinDir& dir, size_t topSources) {
+    const std::string address = parseListenAddress(listen);
+    try {
+        // Threads outnumber what a few idle or slow clients can hold, and
+        // a request must arrive within 2 s: a stalled client cannot make a
+        // Prometheus scrape (10 s timeout by default) wait.
+        exposer_ = std::make_unique<prometheus::Exposer>(std::vector<std::string>{
+            "listening_ports", address, "num_threads", "16", "request_timeout_ms", "2000"});
+    } catch (const std::exception& e) {
+        throw Error(ErrorKind::Runtime, "cannot listen on " + listen + " (" + e.what() +
+                                            "); is another exporter already using that port?");
+    }
+    add(std::make_shared<FilterCollector>(dir, topSources));
+}
+
+
+MetricsServer::~MetricsServer() = default;
+
+void MetricsServer::add(std::shared_ptr<prometheus::Collectable> collectable) {
+    exposer_->RegisterCollectable(collectable, kMetricsPath);
+    collectables_.push_back(std::move(collectable));
+}
+
+int MetricsServer::port() const {
+    const std::vector<int> ports = exposer_->GetListeningPorts();
+    return ports.empty() ? 0 : ports.front();
+}
+
 void runExporter(const std::string& listen, const PinDir& dir, size_t topSources,
                  const std::function<void(int port)>& onListening) {
-    const std::string address = parseListenAddress(listen);
     // Block the signals before civetweb starts its threads, so that they
     // inherit the mask and sigwait() below receives them.
     sigset_t signals;
@@ -64,20 +95,8 @@ void runExporter(const std::string& listen, const PinDir& dir, size_t topSources
     sigaddset(&signals, SIGINT);
     sigaddset(&signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-
-    std::unique_ptr<prometheus::Exposer> exposer;
-    try {
-        exposer = std::make_unique<prometheus::Exposer>(
-            std::vector<std::string>{"listening_ports", address, "num_threads", "4",
-                                     "request_timeout_ms", "10000"});
-    } catch (const std::exception& e) {
-        throw Error(ErrorKind::Runtime, "cannot listen on " + listen + " (" + e.what() +
-                                            "); is another exporter already using that port?");
-    }
-    auto collector = std::make_shared<FilterCollector>(dir, topSources);
-    exposer->RegisterCollectable(collector);
-    const std::vector<int> ports = exposer->GetListeningPorts();
-    onListening(ports.empty() ? 0 : ports.front());
+    MetricsServer server(listen, dir, topSources);
+    onListening(server.port());
     waitForTermination();
 }
 

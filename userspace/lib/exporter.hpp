@@ -2,9 +2,16 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "pin_dir.hpp"
+
+namespace prometheus {
+class Collectable;
+class Exposer;
+}  // namespace prometheus
 
 namespace xdpguard {
 
@@ -14,6 +21,24 @@ inline constexpr const char* kDefaultMetricsListen = "127.0.0.1:9433";
 // Throws BadInput naming the address otherwise. Host names are refused: the
 // exporter binds where it is told, nowhere else.
 std::string parseListenAddress(const std::string& listen);
+
+// Serves /metrics from its own threads while the object lives: the filter's
+// counters (read from the pins at every scrape) and any collectable added.
+class MetricsServer {
+public:
+    // Throws Error if it cannot bind (BadInput for a malformed address).
+    MetricsServer(const std::string& listen, const PinDir& dir, size_t topSources);
+    ~MetricsServer();
+    MetricsServer(const MetricsServer&) = delete;
+    MetricsServer& operator=(const MetricsServer&) = delete;
+
+    void add(std::shared_ptr<prometheus::Collectable> collectable);
+    int port() const;
+
+private:
+    std::unique_ptr<prometheus::Exposer> exposer_;
+    std::vector<std::shared_ptr<prometheus::Collectable>> collectables_;
+};
 
 // Serves until a termination signal arrives. `onListening` is called with
 // the bound port once the socket is open. Throws Error if it cannot bind.

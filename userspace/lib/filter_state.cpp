@@ -44,6 +44,7 @@ Fd openPin(const std::string& pin) {
 
 std::optional<MapSet> FilterState::open(const PinDir& dir) {
     if (!dir.exists()) return std::nullopt;
+    dir.checkSafe();
     Skeleton skel = Skeleton::open();
     const std::vector<bpf_map*> expected = skel.mapHandles();
     MapSet maps;

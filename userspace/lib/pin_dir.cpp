@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <string_view>
 
@@ -64,19 +65,29 @@ bool PinDir::create() const {
             failErrno(errno, std::string("mount the BPF filesystem on ") + kBpffsRoot);
     }
     if (!onBpffs(parent))
-        badInput("pin dir " + path_ + " is not on a BPF filesystem; choose a directory under " +
-                 kBpffsRoot + " or mount one with `mount -t bpf bpf " + parent + "`");
+        badInput("pin dir " + path_ + " is not on a BPF filesystem (bpffs); choose a directory under " +
+                 kBpffsRoot + " (xdpguard mounts bpffs there if needed) or on a bpffs you mounted with "
+                 "`mount -t bpf bpf DIR`");
     const bool created = mkdir(path_.c_str(), 0700) == 0;
     if (!created && errno != EEXIST) failErrno(errno, "create pin dir " + path_);
+    checkSafe();
+    return created;
+}
+
+void PinDir::checkSafe() const {
     struct stat st {};
     if (lstat(path_.c_str(), &st)) failErrno(errno, "inspect pin dir " + path_);
-    // Whoever owns the directory could unlink or replace the pins.
+    // Root's filter, and we are not root: a permission problem, said so.
+    if (st.st_uid == 0 && geteuid() != 0) failErrno(EACCES, "use pin dir " + path_);
+    // Whoever else may write the directory could unlink or replace the pins.
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", st.st_mode & 07777);
     if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022))
         throw Error(ErrorKind::Runtime,
-                    "pin dir " + path_ + " is not a directory owned by uid " + std::to_string(geteuid()) +
-                        " and writable only by it (owner uid " + std::to_string(st.st_uid) +
-                        "); refusing to keep the filter's state there. Remove it or choose another --pin-dir");
-    return created;
+                    "pin dir " + path_ + " (owner uid " + std::to_string(st.st_uid) + ", mode " + mode +
+                        ") must be a directory owned by uid " + std::to_string(geteuid()) +
+                        " that no one else may write; refusing to keep the filter's state there. Fix it "
+                        "(chown/chmod 0700) or choose another --pin-dir");
 }
 
 void PinDir::removeIfEmpty() const noexcept { rmdir(path_.c_str()); }

@@ -30,6 +30,8 @@ public:
     // root's business). Returns true if it created the directory. Refuses a
     // directory that someone else owns or may write to.
     bool create() const;
+    // Refuses (Error) a directory that someone else owns or may write.
+    void checkSafe() const;
     // Removes the directory if it is empty (undoing create()); never throws.
     void removeIfEmpty() const noexcept;
     // Interface names that have a pinned link, sorted.

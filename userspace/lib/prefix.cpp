@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 
 #include <charconv>
+#include <cstdio>
 #include <optional>
 #include <cstring>
 
@@ -22,6 +23,21 @@ bool clearHostBits(std::array<uint8_t, 16>& bytes, unsigned length, unsigned max
     return hadHostBits;
 }
 
+// The input as it can be shown in a message: control bytes escaped.
+std::string printable(const std::string& text) {
+    std::string out;
+    for (unsigned char c : text) {
+        if (c >= 0x20 && c < 0x7f) {
+            out += static_cast<char>(c);
+        } else {
+            char escaped[5];
+            std::snprintf(escaped, sizeof escaped, "\\x%02x", c);
+            out += escaped;
+        }
+    }
+    return out;
+}
+
 std::optional<unsigned> parseLength(std::string_view text, unsigned maxLength) {
     unsigned value = 0;
     if (text.empty() || text.size() > 3) return std::nullopt;
@@ -39,6 +55,10 @@ Prefix::Prefix(Family family, const std::array<uint8_t, 16>& bytes, unsigned len
 Prefix Prefix::parse(std::string_view text) {
     const std::string input(text);
     if (input.empty()) badInput("empty prefix: expected an address or CIDR such as 192.0.2.0/24");
+    // inet_pton() reads a C string: a NUL inside would cut the text short
+    // and accept what precedes it.
+    if (input.find_first_not_of("0123456789abcdefABCDEF:./") != std::string::npos)
+        badInput("'" + printable(input) + "' is not a valid IPv4 or IPv6 address or prefix");
     const auto slash = input.find('/');
     const std::string address = input.substr(0, slash);
 
