@@ -9,6 +9,7 @@
 #include "exporter.hpp"
 #include "metrics.hpp"
 #include "observe_commands.hpp"
+#include "run_command.hpp"
 #include "spf_commands.hpp"
 #include "error.hpp"
 #include "log.hpp"
@@ -40,6 +41,8 @@ struct Cli {
     size_t top = kDefaultTopSources;
     std::string listen = kDefaultMetricsListen;
     bool all = false, purge = false, force = false, json = false;
+    std::string configPath = "/etc/xdpguard/xdpguard.toml";
+    bool detachOnExit = false;
 };
 
 // Options every allowlist change shares.
@@ -133,6 +136,15 @@ void declareObserveCommands(CLI::App& app, Cli& cli, std::function<int(Controlle
     });
 }
 
+void declareRunCommand(CLI::App& app, Cli& cli, std::function<int(Controller&)>& action) {
+    auto* run = app.add_subcommand(
+        "run", "run as a daemon: keep the filter as the config file describes it (reload: SIGHUP or saving it)");
+    run->add_option("--config", cli.configPath, "the TOML configuration (default /etc/xdpguard/xdpguard.toml)");
+    run->add_flag("--detach-on-exit", cli.detachOnExit,
+                  "detach from every interface on SIGTERM (default: the filter stays attached)");
+    run->callback([&] { action = [&](Controller&) { return cli::runDaemon(cli.configPath, cli.detachOnExit); }; });
+}
+
 // Each subcommand's callback stores the function to run once parsing
 // succeeded, so that errors in arguments never half-run a command.
 void declare(CLI::App& app, Cli& cli, std::function<int(Controller&)>& action) {
@@ -200,6 +212,7 @@ void declare(CLI::App& app, Cli& cli, std::function<int(Controller&)>& action) {
     ports->callback([&] { action = [&](Controller& c) { return cli::runPorts(c, cli.ports, cli.change.dryRun); }; });
 
     declareObserveCommands(app, cli, action);
+    declareRunCommand(app, cli, action);
 
     app.add_subcommand("version", "print the version")->callback([&] {
         action = [](Controller&) {

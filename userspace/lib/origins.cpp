@@ -55,8 +55,8 @@ void validateSourceName(const std::string& source) {
         if (c <= ' ' || c >= 0x7f || c == ',')
             badInput("source name '" + source + "' may contain only printable characters, no spaces or commas");
     const bool typed = (source.rfind("file:", 0) == 0 || source.rfind("spf:", 0) == 0) && source.find(':') + 1 < source.size();
-    if (source != kManualSource && !typed)
-        badInput("source name '" + source + "' must be manual, file:NAME or spf:DOMAIN");
+    if (source != kManualSource && source != "config" && !typed)
+        badInput("source name '" + source + "' must be manual, config, file:NAME or spf:DOMAIN");
 }
 
 OriginMap Origins::all() const {

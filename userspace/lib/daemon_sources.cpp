@@ -1,0 +1,129 @@
+#include "daemon_sources.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <iostream>
+#include <set>
+
+#include "dns_resolver.hpp"
+#include "filter_state.hpp"
+#include "spf.hpp"
+
+namespace xdpguard {
+namespace {
+
+constexpr size_t kPrefixesLogged = 8;  // a log line names at most this many changed prefixes
+
+std::string describe(const ChangePlan& plan) {
+    if (plan.empty()) return plan.source + ": unchanged (" + std::to_string(plan.unchanged) + " prefixes)";
+    std::string text = plan.source + ": +" + std::to_string(plan.added.size()) + " -" +
+                       std::to_string(plan.removed.size()) + " =" + std::to_string(plan.unchanged) + " (";
+    size_t listed = 0;
+    for (const auto& [sign, prefixes] : {std::pair{"+", &plan.added}, std::pair{"-", &plan.removed}})
+        for (const Prefix& prefix : *prefixes)
+            if (listed++ < kPrefixesLogged) text += (listed > 1 ? " " : "") + std::string(sign) + prefix.str();
+    if (listed > kPrefixesLogged) text += " ...";
+    return text + ")";
+}
+
+std::string fileSource(const std::string& path) { return "file:" + path.substr(path.find_last_of('/') + 1); }
+
+}  // namespace
+
+void logEvent(const std::string& message) { std::cerr << "xdpguard: " << message << std::endl; }
+
+DaemonSources::Outcome DaemonSources::sync(const std::string& source,
+                                           const std::function<ChangePlan(const ChangeOptions&)>& change,
+                                           bool allowShrink) {
+    ChangeOptions options;
+    options.source = source;
+    options.allowShrink = allowShrink;
+    try {
+        const ChangePlan plan = change(options);
+        health_->succeeded(source);
+        return {true, describe(plan)};
+    } catch (const std::exception& e) {
+        health_->failed(source);
+        const std::string what = e.what();
+        return {false, (what.starts_with(source + ": ") ? "" : source + ": ") + what + "; its previous prefixes stay"};
+    }
+}
+
+void DaemonSources::apply(const SourcesConfig& config) {
+    const bool dnsChanged = config.dnsServer != config_.dnsServer ||
+                            config.spfRefreshMinSeconds != config_.spfRefreshMinSeconds ||
+                            config.spfRefreshMaxSeconds != config_.spfRefreshMaxSeconds;
+    config_ = config;
+    if (!config_.prefixes.empty())
+        logEvent(sync(kConfigSource, [&](const ChangeOptions& options) {
+            return controller_.syncSource(config_.prefixes, options);
+        }, config_.allowShrink).text);
+    for (const std::string& path : config_.files) syncFile(path);
+    std::erase_if(spf_, [&](const auto& entry) {
+        return std::find(config_.spfDomains.begin(), config_.spfDomains.end(), entry.first) == config_.spfDomains.end();
+    });
+    for (const std::string& domain : config_.spfDomains)
+        if (dnsChanged || !spf_.count(domain)) syncSpf(domain);
+    removeUnnamed();
+}
+
+void DaemonSources::syncFile(const std::string& path) {
+    logEvent(sync(fileSource(path), [&](const ChangeOptions& options) {
+        return controller_.allowSync(path, options);
+    }, config_.allowShrink).text);
+}
+
+void DaemonSources::syncSpf(const std::string& domain) {
+    SpfFlattening flat;
+    const Outcome outcome = sync("spf:" + domain, [&](const ChangeOptions& options) {
+        LdnsResolver resolver(config_.dnsServer);
+        flat = flattenSpf(domain, resolver);
+        refuseOverbroad(flat, domain);
+        return controller_.syncSource(flat.prefixes, options);
+    }, config_.allowShrink);
+    SpfSchedule& schedule = spf_[domain];
+    schedule.failures = outcome.ok ? 0 : schedule.failures + 1;
+    const uint32_t delay = spfRefreshDelay(outcome.ok ? flat.minTtl : 0, schedule.failures,
+                                           config_.spfRefreshMinSeconds, config_.spfRefreshMaxSeconds);
+    schedule.due = Clock::now() + std::chrono::seconds(delay);
+    const std::string next = outcome.ok ? "; next lookup in "
+                                        : "; failure " + std::to_string(schedule.failures) + " in a row, next try in ";
+    logEvent(outcome.text + next + std::to_string(delay) + " s");
+}
+
+void DaemonSources::refreshDueSpf() {
+    const Clock::time_point now = Clock::now();
+    for (const std::string& domain : config_.spfDomains)
+        if (spf_.count(domain) && spf_[domain].due <= now) syncSpf(domain);
+}
+
+std::optional<DaemonSources::Clock::time_point> DaemonSources::nextSpfRefresh() const {
+    std::optional<Clock::time_point> next;
+    for (const auto& [domain, schedule] : spf_)
+        if (!next || schedule.due < *next) next = schedule.due;
+    return next;
+}
+
+// Sources the daemon owns (config, file:, spf:) that the configuration no
+// longer names were removed from it by the admin: their prefixes go, the
+// shrink guard notwithstanding. The guard against emptying an enforcing
+// filter still applies.
+void DaemonSources::removeUnnamed() {
+    if (!FilterState::open(controller_.pinDir())) return;
+    std::set<std::string> named;
+    if (!config_.prefixes.empty()) named.insert(kConfigSource);
+    for (const std::string& path : config_.files) named.insert(fileSource(path));
+    for (const std::string& domain : config_.spfDomains) named.insert("spf:" + domain);
+    std::set<std::string> unnamed;
+    for (const AllowEntry& entry : controller_.allowList())
+        for (const std::string& source : entry.sources)
+            if (!named.count(source) && (source == kConfigSource || source.starts_with("file:") ||
+                                         source.starts_with("spf:")))
+                unnamed.insert(source);
+    for (const std::string& source : unnamed)
+        logEvent("no longer in the configuration: " + sync(source, [&](const ChangeOptions& options) {
+            return controller_.syncSource({}, options);
+        }, true).text);
+}
+
+}  // namespace xdpguard
