@@ -13,6 +13,7 @@ packages=(
   file dpkg-dev groff-base man-db       # packaging: cpack DEB, man page check
   prometheus nsd                        # real Prometheus and DNS servers for e2e tests
   iproute2 util-linux python3 procps    # namespace labs (ip, nsenter)
+  nftables ethtool curl                 # tools/bench: the nftables baseline, NIC settings
 )
 
 missing=()

@@ -1,6 +1,7 @@
 #include "exporter.hpp"
 
 #include <arpa/inet.h>
+#include <malloc.h>
 #include <civetweb.h>
 #include <prometheus/exposer.h>
 
@@ -60,6 +61,9 @@ constexpr const char* kMetricsPath = "/metrics$";
 
 MetricsServer::MetricsServer(const std::string& listen, const PinDir& dir, size_t topSources) {
     const std::string address = parseListenAddress(listen);
+    // glibc gives each serving thread its own malloc arena; a 100k-prefix
+    // scrape then left ~55 MB per thread behind. Two arenas keep the RSS flat.
+    mallopt(M_ARENA_MAX, 2);
     try {
         // Threads outnumber what a few idle or slow clients can hold, and
         // a request must arrive within 2 s: a stalled client cannot make a
