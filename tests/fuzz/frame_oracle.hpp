@@ -5,6 +5,9 @@
 // Monitor mode passes everything, whatever this says.
 #pragma once
 
+#include <linux/if_ether.h>
+#include <netinet/in.h>
+
 #include <cstdint>
 #include <cstring>
 #include <optional>
@@ -45,7 +48,7 @@ public:
         if (frame_.size() < 14) return std::nullopt;
         uint16_t type = be16(12);
         l3_ = 14;
-        for (int tag = 0; tag < 2 && (type == 0x8100 || type == 0x88a8); ++tag) {
+        for (int tag = 0; tag < 2 && (type == ETH_P_8021Q || type == ETH_P_8021AD); ++tag) {
             if (frame_.size() < l3_ + 4) return std::nullopt;
             type = be16(l3_ + 2);
             l3_ += 4;
@@ -119,7 +122,7 @@ inline Expected judgeIpv4(FrameReader& reader, const std::vector<Prefix>& allowl
     if (version != 4 || headerBytes < 20 || totalLength < headerBytes ||
         !reader.has(at, headerBytes))
         return Expected::Pass;                  // malformed: the kernel drops it
-    if (f[at + 9] != 6) return Expected::Pass;  // not TCP
+    if (f[at + 9] != IPPROTO_TCP) return Expected::Pass;
     const uint16_t fragment = reader.be16(at + 6);
     const unsigned offset = fragment & 0x1fff;
     const bool moreFragments = fragment & 0x2000;
@@ -139,19 +142,22 @@ inline Expected judgeIpv6(FrameReader& reader, const std::vector<Prefix>& allowl
     uint8_t next = f[at + 6];
     size_t pos = at + 40;
     auto isExtension = [](uint8_t header) {
-        return header == 0 || header == 43 || header == 44 || header == 51 || header == 60;
+        return header == IPPROTO_HOPOPTS || header == IPPROTO_ROUTING ||
+               header == IPPROTO_FRAGMENT || header == IPPROTO_AH || header == IPPROTO_DSTOPTS;
     };
     if (!isExtension(next))
-        return next == 6 ? judgeSyn(reader, pos, true, allowlist) : Expected::Pass;
+        return next == IPPROTO_TCP ? judgeSyn(reader, pos, true, allowlist) : Expected::Pass;
     for (int walked = 0; walked < 8 && isExtension(next); ++walked) {
-        if (next == 44) return Expected::Either;  // fragments: left to the program's tests
+        if (next == IPPROTO_FRAGMENT) return Expected::Either;  // left to the prog_run tests
         if (!reader.has(pos, 2)) return Expected::Either;
-        const size_t length = next == 51 ? (f[pos + 1] + 2u) * 4 : (f[pos + 1] + 1u) * 8;
+        // AH counts 4-byte units minus 2 (RFC 4302), the others 8-byte units minus 1.
+        const size_t length =
+            next == IPPROTO_AH ? (f[pos + 1] + 2u) * 4 : (f[pos + 1] + 1u) * 8;
         next = f[pos];
         pos += length;
     }
     if (isExtension(next)) return Expected::Drop;  // more than 8 extension headers
-    return next == 6 ? Expected::Either : Expected::Pass;
+    return next == IPPROTO_TCP ? Expected::Either : Expected::Pass;
 }
 
 }  // namespace detail
@@ -161,8 +167,8 @@ inline Expected expectedVerdict(std::span<const uint8_t> frame,
                                 const std::vector<Prefix>& allowlist) {
     FrameReader reader(frame);
     const std::optional<uint16_t> type = reader.etherType();
-    if (type == 0x0800) return detail::judgeIpv4(reader, allowlist);
-    if (type == 0x86dd) return detail::judgeIpv6(reader, allowlist);
+    if (type == ETH_P_IP) return detail::judgeIpv4(reader, allowlist);
+    if (type == ETH_P_IPV6) return detail::judgeIpv6(reader, allowlist);
     return Expected::Pass;  // ARP, a third VLAN tag, truncated Ethernet, ...
 }
 

@@ -44,12 +44,12 @@ void checkNetworkHeader(fuzz::FrameReader& reader, bool ipv6, const std::string&
     const auto frame = reader.frame();
     const size_t l3 = reader.l3();
     if (ipv6) {
-        require(reader.has(l3, 40) && frame[l3] >> 4 == 6 && frame[l3 + 6] == 6,
+        require(reader.has(l3, 40) && frame[l3] >> 4 == 6 && frame[l3 + 6] == IPPROTO_TCP,
                 what + ": IPv6 header, next header TCP");
         require(reader.be16(l3 + 4) == frame.size() - l3 - 40, what + ": IPv6 payload length");
         return;
     }
-    require(reader.has(l3, 20) && frame[l3] == 0x45 && frame[l3 + 9] == 6,
+    require(reader.has(l3, 20) && frame[l3] == 0x45 && frame[l3 + 9] == IPPROTO_TCP,
             what + ": IPv4 header of 20 bytes, protocol TCP");
     require(reader.be16(l3 + 2) == frame.size() - l3, what + ": IPv4 total length");
     require((reader.be16(l3 + 6) & 0x3fff) == 0, what + ": not a fragment");
@@ -68,7 +68,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
     const std::vector<uint8_t> frame = buildSynFrame(source, port);
     fuzz::FrameReader reader(frame);
-    require(reader.etherType() == (ipv6 ? 0x86dd : 0x0800) && reader.l3() == 14,
+    require(reader.etherType() == (ipv6 ? ETH_P_IPV6 : ETH_P_IP) && reader.l3() == ETH_HLEN,
             what + ": untagged Ethernet of the source's family");
     checkNetworkHeader(reader, ipv6, what);
     require(reader.sourceAddress(ipv6) == source, what + ": source address");
