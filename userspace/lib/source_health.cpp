@@ -23,6 +23,11 @@ uint64_t SourceHealth::errors(const std::string& source) const {
     return it == sources_.end() ? 0 : it->second.errors;
 }
 
+void SourceHealth::keepOnly(const std::set<std::string>& sources) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::erase_if(sources_, [&](const auto& entry) { return !sources.count(entry.first); });
+}
+
 std::vector<prometheus::MetricFamily> SourceHealth::Collect() const {
     using prometheus::MetricType;
     prometheus::MetricFamily errors{"xdpguard_source_errors_total",

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,9 @@ public:
     void succeeded(const std::string& source);
     void failed(const std::string& source);
     uint64_t errors(const std::string& source) const;
+    // Forgets every source but these (the configuration no longer names
+    // the others), so that their series leave the metrics.
+    void keepOnly(const std::set<std::string>& sources);
 
     std::vector<prometheus::MetricFamily> Collect() const override;
 
