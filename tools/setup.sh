@@ -14,22 +14,45 @@ packages=(
   prometheus nsd                        # real Prometheus and DNS servers for e2e tests
   iproute2 util-linux python3 procps    # namespace labs (ip, nsenter)
   nftables ethtool curl                 # tools/bench: the nftables baseline, NIC settings
+  python3-yaml                          # deploy/ manifest check
 )
+# tools/demo.sh: a real mail server and SMTP client. Installed apart, and
+# never at the cost of removing a package: Postfix replaces any other mail
+# server (exim4, ...) that is installed.
+demo_packages=(postfix swaks libio-socket-inet6-perl)  # the last: swaks over IPv6
+
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 
 missing=()
-for pkg in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" ||
-    missing+=("$pkg")
-done
+for pkg in "${packages[@]}"; do installed "$pkg" || missing+=("$pkg"); done
+demo_missing=()
+for pkg in "${demo_packages[@]}"; do installed "$pkg" || demo_missing+=("$pkg"); done
+
+if ((${#missing[@]} + ${#demo_missing[@]})) && [[ $(id -u) -ne 0 ]]; then
+  echo "setup: missing packages: ${missing[*]} ${demo_missing[*]}; run as root to install them" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+updated=0
+apt_install() {
+  ((updated)) || apt-get update -qq
+  updated=1
+  apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
 
 if ((${#missing[@]})); then
-  if [[ $(id -u) -ne 0 ]]; then
-    echo "setup: missing packages: ${missing[*]}; run as root to install them" >&2
-    exit 1
-  fi
   echo "setup: installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  apt_install "${missing[@]}"
+fi
+if ((${#demo_missing[@]})); then
+  echo "setup: installing ${demo_missing[*]} (for tools/demo.sh)"
+  # Postfix installs unconfigured: no /etc/postfix/main.cf, so no host-wide
+  # mail system is set up or started. tools/demo.sh runs its own instance
+  # from a temporary directory, inside a network namespace.
+  echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+  if ! apt_install --no-remove "${demo_missing[@]}"; then
+    echo "setup: ${demo_missing[*]} not installed: it would remove a package (another mail" \
+         "server?); tools/demo.sh needs them, nothing else does" >&2
+  fi
 fi
 echo "setup: all build and test dependencies present"
