@@ -96,6 +96,11 @@ static __always_inline struct xg_config *load_config(void)
 	return bpf_map_lookup_elem(&XG_MAP_CONFIG, &zero);
 }
 
+static __always_inline int bypassed(const struct xg_config *cfg)
+{
+	return cfg && (cfg->flags & XG_CFG_BYPASS);
+}
+
 /* The one place where a special or denied verdict is counted and returned:
  * dropped when enforcing, counted as "would drop" and passed in monitor
  * mode. Without a config (controller never wrote one) nothing is dropped. */
@@ -105,8 +110,11 @@ static __always_inline int verdict(enum xg_reason reason,
 	int enforce = cfg && (cfg->flags & XG_CFG_ENFORCE);
 	__u32 idx = XG_STAT_INDEX(reason, enforce ? XG_ACTION_DROPPED
 						 : XG_ACTION_MONITORED);
-	struct xg_stat_counter *cnt = bpf_map_lookup_elem(&XG_MAP_STATS, &idx);
+	struct xg_stat_counter *cnt;
 
+	if (bypassed(cfg))
+		return XDP_PASS;
+	cnt = bpf_map_lookup_elem(&XG_MAP_STATS, &idx);
 	if (cnt)
 		cnt->packets++; /* per-CPU slot: no atomic needed */
 	return enforce ? XDP_DROP : XDP_PASS;
@@ -291,7 +299,7 @@ int xdpguard_filter(struct xdp_md *ctx)
 		return XDP_PASS;
 
 	cfg = load_config();
-	if (!cfg || !port_protected(cfg, tcp->dest))
+	if (!cfg || bypassed(cfg) || !port_protected(cfg, tcp->dest))
 		return XDP_PASS;
 	if (source_allowed(ipv6, &l3))
 		return XDP_PASS;

@@ -170,6 +170,10 @@ struct xg_feed_budget {
 /* Run-time configuration: one element of a single-slot array map, read once
  * per SYN, so mode and ports change without reloading the program. */
 #define XG_CFG_ENFORCE (1U << 0)
+/* Break glass: every packet passes and nothing is counted. Checked only where
+ * a verdict other than pass could follow, so other traffic pays nothing. A
+ * program that predates the bit sees neither flag: monitor, still safe. */
+#define XG_CFG_BYPASS (1U << 1)
 
 #define XG_PORT_WORDS (65536 / 64)
 

@@ -162,6 +162,22 @@ TEST_CASE("Monitor mode passes what enforce mode drops and counts it as monitore
     filter.check({"back in enforce mode the same SYN is dropped", synV4(kOutsiderV4), deniedV4()});
 }
 
+TEST_CASE("Bypass mode passes everything and counts nothing", "[prog_run]") {
+    Filter filter;
+    filter.config().setMode(Mode::Bypass);
+    std::vector<Ipv6Ext> nine(9, Ipv6Ext::DestOptions);
+    filter.check({
+        {"a denied IPv4 SYN passes uncounted", synV4(kOutsiderV4), passes()},
+        {"a denied IPv6 SYN passes uncounted", synV6(kOutsiderV6), passes()},
+        {"an IPv4 TCP fragment at offset 8 bytes passes uncounted",
+         fromV4(kOutsiderV4).fragment(1, true).tcp(kClientPort, kSmtp, kSyn).build(), passes()},
+        {"a 9-header IPv6 chain passes uncounted", synV6Behind(kOutsiderV6, nine), passes()},
+        {"an allowed SYN passes without crediting its rule", synV4(kGatewayV4), passes()},
+    });
+    filter.config().setMode(Mode::Enforce);
+    filter.check({"back in enforce mode the same SYN is dropped", synV4(kOutsiderV4), deniedV4()});
+}
+
 TEST_CASE("A prefix removed and added again starts its counter at zero", "[prog_run]") {
     Filter filter({"192.0.2.0/24"});
     for (int i = 0; i < 3; ++i) filter.run(synV4(kGatewayV4));

@@ -1,6 +1,7 @@
 #!/bin/bash
-# e2e: monitor mode passes what enforce would drop and counts it; switching
-# back to enforce drops again, without reattaching.
+# e2e: monitor mode passes what enforce would drop and counts it; bypass
+# passes it uncounted; switching back to enforce drops again, without
+# reattaching.
 set -u
 # shellcheck source=SCRIPTDIR/lab.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lab.sh"
@@ -21,6 +22,16 @@ lab_check_gt "denied_ipv6.monitored grew" "$(lab_counter denied_ipv6 monitored)"
 lab_check_eq "denied_ipv4.dropped unchanged" "$(lab_counter denied_ipv4 dropped)" "$dropped4"
 lab_check_contains "human status says 'would drop'" "$(xg status 2>&1)" "would drop"
 lab_check "gateway -> [$LAB_SRV_GW4]:25" lab_connect gateway "$LAB_SRV_GW4" 25
+
+lab_step "bypass: the spammer gets through and nothing is counted"
+lab_check_xg_exit "mode bypass" 0 mode bypass
+lab_check_eq "status: mode" "$(xg_json mode)" bypass
+dropped4=$(lab_counter denied_ipv4 dropped)
+monitored4=$(lab_counter denied_ipv4 monitored)
+lab_check "spammer -> [$LAB_SRV_SP4]:25" lab_connect spammer "$LAB_SRV_SP4" 25
+lab_check_eq "denied_ipv4.monitored unchanged" "$(lab_counter denied_ipv4 monitored)" "$monitored4"
+lab_check_eq "denied_ipv4.dropped unchanged" "$(lab_counter denied_ipv4 dropped)" "$dropped4"
+lab_check_contains "human status says 'break glass'" "$(xg status 2>&1)" "break glass"
 
 lab_step "enforce again: the spammer is dropped"
 lab_check_xg_exit "mode enforce" 0 mode enforce

@@ -211,7 +211,7 @@ listen = "localhost:9433"
         "xdpguard.toml:2:13: sources.prefixes: '192.0.2.1/24' has host bits set; did you mean 192.0.2.0/24?",
         "xdpguard.toml:4:19: sources.spf_refresh_max (300) must not be below sources.spf_refresh_min (600)",
         "xdpguard.toml:6:14: filter.interfaces is empty: list at least one interface",
-        "xdpguard.toml:7:8: filter.mode must be \"monitor\" or \"enforce\", not \"enforcing\"; did you mean \"enforce\"?",
+        "xdpguard.toml:7:8: filter.mode must be \"monitor\", \"enforce\" or \"bypass\", not \"enforcing\"; did you mean \"enforce\"?",
         "xdpguard.toml:8:14: port 25 is listed twice",
         "xdpguard.toml:8:18: each entry of filter.ports must be from 1 to 65535, not 0",
         "xdpguard.toml:10:10: metrics.listen: bad listen address 'localhost:9433': use IPv4:PORT or [IPv6]:PORT, "

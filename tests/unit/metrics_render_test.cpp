@@ -68,6 +68,8 @@ TEST_CASE("IPv6 prefixes and networks appear verbatim as label values", "[unit][
 TEST_CASE("gauges describe the filter's configuration", "[unit][metrics]") {
     const std::string text = render(sampleSnapshot());
     CHECK_THAT(text, Catch::Contains("xdpguard_enforcing 1\n"));
+    CHECK_THAT(text, Catch::Contains("xdpguard_mode{mode=\"enforce\"} 1\n"));
+    CHECK_THAT(text, Catch::Contains("xdpguard_mode{mode=\"bypass\"} 0\n"));
     CHECK_THAT(text, Catch::Contains("xdpguard_protected_ports{port=\"25\"} 1\n"));
     CHECK_THAT(text, Catch::Contains("xdpguard_protected_ports{port=\"587\"} 1\n"));
     CHECK_THAT(text, Catch::Contains("xdpguard_allowlist_prefixes{family=\"ipv4\"} 1\n"));
@@ -85,6 +87,14 @@ TEST_CASE("monitor mode and a missing filter are visible", "[unit][metrics]") {
     MetricsSnapshot monitor = sampleSnapshot();
     monitor.settings.mode = Mode::Monitor;
     CHECK_THAT(render(monitor), Catch::Contains("xdpguard_enforcing 0\n"));
+    CHECK_THAT(render(monitor), Catch::Contains("xdpguard_mode{mode=\"monitor\"} 1\n"));
+    CHECK_THAT(render(monitor), Catch::Contains("xdpguard_mode{mode=\"enforce\"} 0\n"));
+
+    MetricsSnapshot bypass = sampleSnapshot();
+    bypass.settings.mode = Mode::Bypass;
+    CHECK_THAT(render(bypass), Catch::Contains("xdpguard_enforcing 0\n"));
+    CHECK_THAT(render(bypass), Catch::Contains("xdpguard_mode{mode=\"bypass\"} 1\n"));
+    CHECK_THAT(render(bypass), Catch::Contains("xdpguard_mode{mode=\"monitor\"} 0\n"));
 
     const std::string absent = render(MetricsSnapshot{});
     CHECK_THAT(absent, Catch::Contains("xdpguard_filter_present 0\n"));

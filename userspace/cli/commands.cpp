@@ -68,15 +68,22 @@ void printStatusJson(const Controller& controller, const FilterStatus& status) {
     std::cout << out.str() << "]}\n";
 }
 
+const char* modeNote(Mode mode) {
+    switch (mode) {
+    case Mode::Enforce: return "";
+    case Mode::Monitor: return " (nothing is dropped; denied SYNs count as would-drop)";
+    case Mode::Bypass: return " (break glass: every packet passes, nothing is counted)";
+    }
+    return "";
+}
+
 void printStatusText(const Controller& controller, const FilterStatus& status) {
     std::cout << "pin dir:    " << controller.pinDir().path() << "\n";
     if (!status.exists) {
         std::cout << "filter:     none (attach with `xdpguard attach IFACE`)\n";
         return;
     }
-    const bool enforce = status.settings.mode == Mode::Enforce;
-    std::cout << "mode:       " << modeName(status.settings.mode)
-              << (enforce ? "" : " (nothing is dropped; denied SYNs count as would-drop)") << "\n"
+    std::cout << "mode:       " << modeName(status.settings.mode) << modeNote(status.settings.mode) << "\n"
               << "ports:      " << joinPorts(status.settings.ports, " ") << "\n"
               << "drop log:   " << status.settings.feedRate << " events per second per CPU"
               << (status.settings.feedRate ? " (xdpguard watch)" : " (off)") << "\n"
@@ -207,10 +214,9 @@ int runAllowList(const Controller& controller, bool json) {
 }
 
 int runMode(Controller& controller, const std::string& mode, bool force, bool dryRun) {
-    if (mode != "enforce" && mode != "monitor")
-        badInput("unknown mode '" + mode + "': use enforce or monitor");
-    const FilterSettings before =
-        controller.setMode(mode == "enforce" ? Mode::Enforce : Mode::Monitor, force, dryRun);
+    const std::optional<Mode> wanted = parseMode(mode);
+    if (!wanted) badInput("unknown mode '" + mode + "': use enforce, monitor or bypass");
+    const FilterSettings before = controller.setMode(*wanted, force, dryRun);
     std::cout << "mode " << modeName(before.mode) << " -> " << mode
               << (dryRun ? " (dry run: nothing changed)" : "") << "\n";
     return 0;

@@ -190,8 +190,12 @@ void declare(CLI::App& app, Cli& cli, std::function<int(Controller&)>& action) {
     list->add_flag("--json", cli.json, "machine-readable output");
     list->callback([&] { action = [&](Controller& c) { return cli::runAllowList(c, cli.json); }; });
 
-    auto* mode = app.add_subcommand("mode", "switch between enforce and monitor at run time");
-    mode->add_option("mode", cli.mode, "enforce or monitor")->required()->check(CLI::IsMember({"enforce", "monitor"}));
+    auto* mode = app.add_subcommand("mode", "switch between enforce, monitor and bypass at run time");
+    mode->add_option("mode", cli.mode,
+                     "enforce (drop denied SYNs), monitor (count them as would-drop, drop nothing) or "
+                     "bypass (break glass: pass and count nothing)")
+        ->required()
+        ->check(CLI::IsMember({"enforce", "monitor", "bypass"}));
     mode->add_flag("--force", cli.force, "enforce even with an empty allowlist");
     mode->add_flag("--dry-run", cli.change.dryRun, "say what would change, change nothing");
     mode->callback([&] {

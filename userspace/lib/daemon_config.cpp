@@ -129,7 +129,8 @@ void readFilter(const Section& in, DaemonConfig& config, Problems& problems) {
                                          {xdpModeName(XdpMode::Native), XdpMode::Native},
                                          {xdpModeName(XdpMode::Generic), XdpMode::Generic}},
                         config.xdpMode, problems);
-    readChoice<Mode>(in, "mode", {{modeName(Mode::Monitor), Mode::Monitor}, {modeName(Mode::Enforce), Mode::Enforce}},
+    readChoice<Mode>(in, "mode", {{modeName(Mode::Monitor), Mode::Monitor}, {modeName(Mode::Enforce), Mode::Enforce},
+                                 {modeName(Mode::Bypass), Mode::Bypass}},
                      config.mode, problems);
     readPorts(in, config.ports, problems);
     readInteger(in, "max_prefixes", 1, kMaxPrefixesLimit, config.maxPrefixes, problems);

@@ -80,9 +80,12 @@ void renderSettings(const MetricsSnapshot& s, std::vector<MetricFamily>& out) {
     auto ports = family("xdpguard_protected_ports", "Destination ports whose SYNs are filtered (1 per port)",
                         MetricType::Gauge);
     for (uint16_t port : s.settings.ports) addSample(ports, {{"port", std::to_string(port)}}, 1);
-    auto enforcing = family("xdpguard_enforcing", "1 if denied SYNs are dropped, 0 in monitor mode",
+    auto enforcing = family("xdpguard_enforcing", "1 if denied SYNs are dropped, 0 in monitor or bypass mode",
                             MetricType::Gauge);
     addSample(enforcing, {}, s.settings.mode == Mode::Enforce ? 1 : 0);
+    auto mode = family("xdpguard_mode", "1 for the filter's current mode (enforce, monitor or bypass), 0 for the others",
+                       MetricType::Gauge);
+    for (Mode each : kAllModes) addSample(mode, {{"mode", modeName(each)}}, s.settings.mode == each ? 1 : 0);
     auto attached = family("xdpguard_attached",
                            "1 per interface the filter is attached to; 0 if the interface is gone",
                            MetricType::Gauge);
@@ -92,6 +95,7 @@ void renderSettings(const MetricsSnapshot& s, std::vector<MetricFamily>& out) {
                   info.interfacePresent ? 1 : 0);
     out.push_back(std::move(ports));
     out.push_back(std::move(enforcing));
+    out.push_back(std::move(mode));
     out.push_back(std::move(attached));
 }
 

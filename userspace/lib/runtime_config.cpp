@@ -26,12 +26,39 @@ void writeRaw(const MapSet& maps, const xg_config& raw) {
 
 }  // namespace
 
-const char* modeName(Mode mode) { return mode == Mode::Enforce ? "enforce" : "monitor"; }
+const char* modeName(Mode mode) {
+    switch (mode) {
+    case Mode::Enforce: return "enforce";
+    case Mode::Monitor: return "monitor";
+    case Mode::Bypass: return "bypass";
+    }
+    return "unknown";
+}
+
+std::optional<Mode> parseMode(std::string_view name) {
+    for (Mode mode : kAllModes)
+        if (name == modeName(mode)) return mode;
+    return std::nullopt;
+}
+
+namespace {
+
+Mode modeFromFlags(uint32_t flags) {
+    if (flags & XG_CFG_BYPASS) return Mode::Bypass;
+    return (flags & XG_CFG_ENFORCE) ? Mode::Enforce : Mode::Monitor;
+}
+
+uint32_t flagsFromMode(Mode mode) {
+    if (mode == Mode::Bypass) return XG_CFG_BYPASS;
+    return mode == Mode::Enforce ? XG_CFG_ENFORCE : 0;
+}
+
+}  // namespace
 
 FilterSettings RuntimeConfig::read() const {
     const xg_config raw = readRaw(maps_);
     FilterSettings settings;
-    settings.mode = (raw.flags & XG_CFG_ENFORCE) ? Mode::Enforce : Mode::Monitor;
+    settings.mode = modeFromFlags(raw.flags);
     settings.feedRate = raw.feed_rate;
     settings.ports.clear();
     for (uint32_t port = 0; port < 65536; ++port)
@@ -47,7 +74,7 @@ uint32_t RuntimeConfig::layoutVersion() const { return readRaw(maps_).layout_ver
 void RuntimeConfig::write(const FilterSettings& settings) {
     xg_config raw{};
     raw.layout_version = XG_LAYOUT_VERSION;
-    raw.flags = settings.mode == Mode::Enforce ? XG_CFG_ENFORCE : 0;
+    raw.flags = flagsFromMode(settings.mode);
     raw.feed_rate = settings.feedRate;
     for (uint16_t port : settings.ports) raw.ports[port / 64] |= 1ULL << (port % 64);
     writeRaw(maps_, raw);

@@ -4,16 +4,23 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <set>
+#include <string_view>
 
 #include "abi.hpp"
 #include "map_set.hpp"
 
 namespace xdpguard {
 
-enum class Mode { Enforce, Monitor };
+// Monitor counts what enforce would drop and drops nothing; bypass is the
+// break glass: every packet passes and nothing is counted.
+enum class Mode { Enforce, Monitor, Bypass };
+
+inline constexpr Mode kAllModes[] = {Mode::Enforce, Mode::Monitor, Mode::Bypass};
 
 const char* modeName(Mode mode);
+std::optional<Mode> parseMode(std::string_view name);
 
 inline constexpr uint16_t kDefaultSmtpPort = 25;
 
