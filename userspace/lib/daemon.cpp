@@ -11,6 +11,7 @@
 #include <csignal>
 #include <filesystem>
 #include <iostream>
+#include <utility>
 
 #include "drop_feed.hpp"
 #include "error.hpp"
@@ -108,20 +109,23 @@ void Daemon::run() {
     // The drop log must not kill the daemon when its reader (journald) goes.
     std::signal(SIGPIPE, SIG_IGN);
     signals_ = blockedSignals();
-    start();
-    const std::string status = statusLine();
-    logEvent("ready: " + status);
-    notifySystemd("READY=1\nSTATUS=" + status);
-    loop();
+    if (start()) {
+        const std::string status = statusLine();
+        logEvent("ready: " + status);
+        notifySystemd("READY=1\nSTATUS=" + status);
+        loop();
+    }
     stop();
 }
 
 // The sources come first: an enforcing filter must never start, nor be
-// attached to a new interface, with an empty allowlist.
-void Daemon::start() {
+// attached to a new interface, with an empty allowlist. False: told to stop
+// while waiting for them.
+bool Daemon::start() {
     logEvent("starting with " + configPath_ + ", pin dir " + config_.pinDir);
     controller_.setNewFilterCapacity(config_.maxPrefixes);
     sources_.apply(config_.sources);
+    if (!awaitSources()) return false;
     if (const FilterStatus before = controller_.status(); before.exists) {
         if (before.capacity != config_.maxPrefixes) logCapacityNote(config_.maxPrefixes, before.capacity);
         if (!before.attachments.empty() && before.settings.mode != config_.mode)
@@ -136,16 +140,36 @@ void Daemon::start() {
     startMetrics();
     openDropFeed();
     watchFiles();
+    return true;
+}
+
+// Waits for the SPF lookups of the start, listening for signals meanwhile:
+// SIGTERM ends the wait (false), SIGHUP is kept for the loop.
+bool Daemon::awaitSources() {
+    while (!sources_.settled()) {
+        pollfd fds[] = {{signals_.get(), POLLIN, 0}, {sources_.lookupFd(), POLLIN, 0}};
+        if (::poll(fds, std::size(fds), -1) < 0 && errno != EINTR) failErrno(errno, "wait for SPF lookups");
+        if (fds[1].revents & POLLIN) sources_.applyFinishedLookups();
+        if (fds[0].revents & POLLIN) handleSignals(false);
+        if (stopping_) return false;
+    }
+    return true;
 }
 
 void Daemon::loop() {
+    if (std::exchange(reloadDue_, false)) reload("SIGHUP during the start");
     while (!stopping_) {
         pollfd fds[] = {{signals_.get(), POLLIN, 0},
                         {watcher_.fd(), POLLIN, 0},
-                        {feed_ ? feed_->pollFd() : -1, POLLIN, 0}};
+                        {feed_ ? feed_->pollFd() : -1, POLLIN, 0},
+                        {sources_.lookupFd(), POLLIN, 0}};
         if (::poll(fds, std::size(fds), pollTimeoutMs()) < 0 && errno != EINTR) failErrno(errno, "wait for events");
         try {
             if (fds[2].revents & POLLIN) drainDropFeed();
+            if (fds[3].revents & POLLIN) {
+                sources_.applyFinishedLookups();
+                finishReload();
+            }
             if (fds[1].revents & POLLIN) {
                 std::set<std::string> changed = watcher_.readChanges();
                 if (!changed.empty()) {
@@ -153,7 +177,7 @@ void Daemon::loop() {
                     settleAt_ = Clock::now() + kSettleTime;
                 }
             }
-            if (fds[0].revents & POLLIN) handleSignals();
+            if (fds[0].revents & POLLIN) handleSignals(true);
             if (!stopping_ && settleAt_ && Clock::now() >= *settleAt_) handleFileChanges();
             if (!stopping_) sources_.refreshDueSpf();
         } catch (const std::exception& e) {
@@ -164,6 +188,7 @@ void Daemon::loop() {
 
 void Daemon::stop() {
     notifySystemd("STOPPING=1");
+    sources_.stopLookups();
     const std::vector<std::string> attached =
         controller_.pinDir().exists() ? controller_.pinDir().pinnedInterfaces() : std::vector<std::string>{};
     if (detachOnExit_ && !attached.empty()) {
@@ -176,11 +201,15 @@ void Daemon::stop() {
     }
 }
 
-void Daemon::handleSignals() {
+// Before the loop runs (`canReload` false) a SIGHUP is kept for it.
+void Daemon::handleSignals(bool canReload) {
     signalfd_siginfo info{};
     while (::read(signals_.get(), &info, sizeof info) == sizeof info) {
         if (info.ssi_signo == SIGHUP) {
-            reload("SIGHUP");
+            if (canReload)
+                reload("SIGHUP");
+            else
+                reloadDue_ = true;
         } else {
             logEvent(std::string("stopping (") + (info.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT") + ")");
             stopping_ = true;
@@ -194,7 +223,7 @@ void Daemon::handleFileChanges() {
     settleAt_.reset();
     // A reload syncs every file anyway; a refused one leaves the files to us.
     if (changed.count(configPath_) && reload(configPath_ + " changed")) return;
-    for (const std::string& path : config_.sources.files)
+    for (const std::string& path : (pendingReload_ ? pendingReload_->sources : config_.sources).files)
         if (changed.count(normalPath(path))) sources_.syncFile(path);
 }
 
@@ -211,9 +240,10 @@ bool Daemon::reload(const std::string& why) {
 }
 
 // Applies the difference between the running configuration and the file's.
-// Sources come first (new gateways are in before a switch to enforce), then
-// the filter's settings; each step that fails is logged and keeps its old
-// value, so that the next reload tries it again.
+// Sources come first (new gateways are in before a switch to enforce): the
+// rest of the reload (finishReload) waits for the SPF lookups they started,
+// on the loop, which meanwhile keeps serving signals and file changes.
+// Returns false if the file has errors (nothing changed).
 bool Daemon::applyConfigFile() {
     DaemonConfig next;
     try {
@@ -231,6 +261,17 @@ bool Daemon::applyConfigFile() {
     }
     controller_.setNewFilterCapacity(next.maxPrefixes);
     sources_.apply(next.sources);
+    pendingReload_ = std::move(next);  // a reload still waiting is overtaken by this one
+    finishReload();
+    return true;
+}
+
+// The filter's settings and the services follow once the reload's sources
+// have settled; each step that fails is logged and keeps its old value, so
+// that the next reload tries it again.
+void Daemon::finishReload() {
+    if (!pendingReload_ || !sources_.settled()) return;
+    DaemonConfig next = *std::exchange(pendingReload_, std::nullopt);
     applyFilterChanges(next);
     const DaemonConfig previous = std::exchange(config_, next);
     applyServiceChanges(previous);
@@ -238,7 +279,6 @@ bool Daemon::applyConfigFile() {
     const std::string status = statusLine();
     logEvent("reloaded: " + status);
     notifySystemd("READY=1\nSTATUS=" + status);
-    return true;
 }
 
 void Daemon::applyFilterChanges(DaemonConfig& next) {

@@ -15,9 +15,13 @@
 // ignored, the filter left as it was. A change to an allowlist file re-syncs
 // that source; SPF sources are looked up again when their TTL runs out.
 // Denied SYNs from the drop feed are written to stdout, one line each.
+// SPF lookups run on a worker thread (see SpfLookups), so that a slow DNS
+// server never delays a signal, a file change or the drop log; their
+// results change the allowlist on the loop, one change at a time.
 //
 // Stop (SIGTERM, SIGINT): the filter stays attached with its allowlist
-// (pinned links), unless detachOnExit.
+// (pinned links), unless detachOnExit. An SPF lookup in flight is not
+// waited for beyond SpfLookups::kStopWait.
 #pragma once
 
 #include <memory>
@@ -59,13 +63,15 @@ public:
 private:
     using Clock = DaemonSources::Clock;
 
-    void start();
+    bool start();
+    bool awaitSources();
     void loop();
     void stop();
-    void handleSignals();
+    void handleSignals(bool canReload);
     void handleFileChanges();
     bool reload(const std::string& why);
     bool applyConfigFile();  // false: the file has errors, nothing changed
+    void finishReload();
     void applyFilterChanges(DaemonConfig& next);
     void applyInterfaceChanges(DaemonConfig& next);
     void applyServiceChanges(const DaemonConfig& previous);
@@ -81,6 +87,7 @@ private:
     const std::string configPath_;  // absolute, normalised: inotify reports it so
     const bool detachOnExit_;
     DaemonConfig config_;  // the last good configuration, as applied
+    std::optional<DaemonConfig> pendingReload_;  // a reload waiting for its sources to settle
     Controller controller_;
     std::shared_ptr<SourceHealth> health_;
     DaemonSources sources_;
@@ -92,6 +99,7 @@ private:
     std::set<std::string> changedFiles_;          // waiting for the debounce
     std::optional<Clock::time_point> settleAt_;  // when they are read
     bool stopping_ = false;
+    bool reloadDue_ = false;  // SIGHUP came during the start
 };
 
 }  // namespace xdpguard

@@ -5,9 +5,9 @@
 #include <iostream>
 #include <set>
 
-#include "dns_resolver.hpp"
+#include "error.hpp"
 #include "filter_state.hpp"
-#include "spf.hpp"
+#include "log.hpp"
 
 namespace xdpguard {
 namespace {
@@ -34,16 +34,16 @@ void logEvent(const std::string& message) { std::cerr << "xdpguard: " << message
 
 DaemonSources::Outcome DaemonSources::sync(const std::string& source,
                                            const std::function<ChangePlan(const ChangeOptions&)>& change,
-                                           bool allowShrink) {
+                                           bool allowShrink, bool recordHealth) {
     ChangeOptions options;
     options.source = source;
     options.allowShrink = allowShrink;
     try {
         const ChangePlan plan = change(options);
-        health_->succeeded(source);
+        if (recordHealth) health_->succeeded(source);
         return {true, describe(plan)};
     } catch (const std::exception& e) {
-        health_->failed(source);
+        if (recordHealth) health_->failed(source);
         const std::string what = e.what();
         return {false, (what.starts_with(source + ": ") ? "" : source + ": ") + what + "; its previous prefixes stay"};
     }
@@ -54,6 +54,7 @@ void DaemonSources::apply(const SourcesConfig& config) {
                             config.spfRefreshMinSeconds != config_.spfRefreshMinSeconds ||
                             config.spfRefreshMaxSeconds != config_.spfRefreshMaxSeconds;
     config_ = config;
+    health_->keepOnly(namedSources());
     if (!config_.prefixes.empty())
         logEvent(sync(kConfigSource, [&](const ChangeOptions& options) {
             return controller_.syncSource(config_.prefixes, options);
@@ -62,9 +63,14 @@ void DaemonSources::apply(const SourcesConfig& config) {
     std::erase_if(spf_, [&](const auto& entry) {
         return std::find(config_.spfDomains.begin(), config_.spfDomains.end(), entry.first) == config_.spfDomains.end();
     });
-    for (const std::string& domain : config_.spfDomains)
-        if (dnsChanged || !spf_.count(domain)) syncSpf(domain);
-    removeUnnamed();
+    std::erase_if(awaited_, [&](const std::string& domain) { return !spf_.count(domain); });
+    for (const std::string& domain : config_.spfDomains) {
+        if (!dnsChanged && spf_.count(domain)) continue;
+        lookUpSpf(domain);
+        awaited_.insert(domain);
+    }
+    removalDue_ = true;
+    removeUnnamedWhenSettled();
 }
 
 void DaemonSources::syncFile(const std::string& path) {
@@ -73,17 +79,35 @@ void DaemonSources::syncFile(const std::string& path) {
     }, config_.allowShrink).text);
 }
 
-void DaemonSources::syncSpf(const std::string& domain) {
-    SpfFlattening flat;
-    const Outcome outcome = sync("spf:" + domain, [&](const ChangeOptions& options) {
-        LdnsResolver resolver(config_.dnsServer);
-        flat = flattenSpf(domain, resolver);
-        refuseOverbroad(flat, domain);
-        return controller_.syncSource(flat.prefixes, options);
-    }, config_.allowShrink);
+// A lookup already in flight is superseded: only the newest ticket counts.
+void DaemonSources::lookUpSpf(const std::string& domain) {
     SpfSchedule& schedule = spf_[domain];
+    schedule.ticket = lookups_.submit(domain, config_.dnsServer);
+    logDebug("spf:" + domain + ": looking up its SPF policy");
+}
+
+void DaemonSources::applyFinishedLookups() {
+    for (const SpfLookups::Result& lookup : lookups_.takeFinished()) {
+        const auto found = spf_.find(lookup.domain);
+        if (found == spf_.end() || found->second.ticket != lookup.ticket) {
+            logDebug("spf:" + lookup.domain + ": discarding a lookup the configuration has since made stale");
+            continue;
+        }
+        found->second.ticket.reset();
+        syncSpf(lookup);
+        awaited_.erase(lookup.domain);
+    }
+    removeUnnamedWhenSettled();
+}
+
+void DaemonSources::syncSpf(const SpfLookups::Result& lookup) {
+    const Outcome outcome = sync("spf:" + lookup.domain, [&](const ChangeOptions& options) {
+        if (!lookup.flattening) throw Error(ErrorKind::Runtime, lookup.error);
+        return controller_.syncSource(lookup.flattening->prefixes, options);
+    }, config_.allowShrink);
+    SpfSchedule& schedule = spf_[lookup.domain];
     schedule.failures = outcome.ok ? 0 : schedule.failures + 1;
-    const uint32_t delay = spfRefreshDelay(outcome.ok ? flat.minTtl : 0, schedule.failures,
+    const uint32_t delay = spfRefreshDelay(outcome.ok ? lookup.flattening->minTtl : 0, schedule.failures,
                                            config_.spfRefreshMinSeconds, config_.spfRefreshMaxSeconds);
     schedule.due = Clock::now() + std::chrono::seconds(delay);
     const std::string next = outcome.ok ? "; next lookup in "
@@ -93,27 +117,39 @@ void DaemonSources::syncSpf(const std::string& domain) {
 
 void DaemonSources::refreshDueSpf() {
     const Clock::time_point now = Clock::now();
-    for (const std::string& domain : config_.spfDomains)
-        if (spf_.count(domain) && spf_[domain].due <= now) syncSpf(domain);
+    for (auto& [domain, schedule] : spf_)
+        if (!schedule.ticket && schedule.due <= now) lookUpSpf(domain);
 }
 
 std::optional<DaemonSources::Clock::time_point> DaemonSources::nextSpfRefresh() const {
     std::optional<Clock::time_point> next;
     for (const auto& [domain, schedule] : spf_)
-        if (!next || schedule.due < *next) next = schedule.due;
+        if (!schedule.ticket && (!next || schedule.due < *next)) next = schedule.due;
     return next;
+}
+
+void DaemonSources::stopLookups() {
+    if (!lookups_.stop(SpfLookups::kStopWait))
+        logEvent("stopping without waiting for an SPF lookup in flight; the allowlist keeps its last good set");
+}
+
+std::set<std::string> DaemonSources::namedSources() const {
+    std::set<std::string> named;
+    if (!config_.prefixes.empty()) named.insert(kConfigSource);
+    for (const std::string& path : config_.files) named.insert(fileSource(path));
+    for (const std::string& domain : config_.spfDomains) named.insert("spf:" + domain);
+    return named;
 }
 
 // Sources the daemon owns (config, file:, spf:) that the configuration no
 // longer names were removed from it by the admin: their prefixes go, the
 // shrink guard notwithstanding. The guard against emptying an enforcing
-// filter still applies.
-void DaemonSources::removeUnnamed() {
+// filter still applies. Their health is not recorded: it was forgotten.
+void DaemonSources::removeUnnamedWhenSettled() {
+    if (!removalDue_ || !awaited_.empty()) return;
+    removalDue_ = false;
     if (!FilterState::open(controller_.pinDir())) return;
-    std::set<std::string> named;
-    if (!config_.prefixes.empty()) named.insert(kConfigSource);
-    for (const std::string& path : config_.files) named.insert(fileSource(path));
-    for (const std::string& domain : config_.spfDomains) named.insert("spf:" + domain);
+    const std::set<std::string> named = namedSources();
     std::set<std::string> unnamed;
     for (const AllowEntry& entry : controller_.allowList())
         for (const std::string& source : entry.sources)
@@ -123,7 +159,7 @@ void DaemonSources::removeUnnamed() {
     for (const std::string& source : unnamed)
         logEvent("no longer in the configuration: " + sync(source, [&](const ChangeOptions& options) {
             return controller_.syncSource({}, options);
-        }, true).text);
+        }, true, false).text);
 }
 
 }  // namespace xdpguard
