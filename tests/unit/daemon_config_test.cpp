@@ -284,19 +284,22 @@ TEST_CASE("SPF domains are checked and normalised", "[unit][config]") {
           std::vector<std::string>{"_spf.google.com"});
 }
 
-TEST_CASE("the SPF refresh bounds: at least 60 s, max not below min", "[unit][config]") {
+TEST_CASE("the SPF refresh bounds: at least 5 s, max not below min", "[unit][config]") {
     const std::string sources = kFilter + "[sources]\n";
     CHECK(problemOf(sources + "spf_refresh_min = 900\nspf_refresh_max = 600\n") ==
           "xdpguard.toml:5:19: sources.spf_refresh_max (600) must not be below sources.spf_refresh_min (900)");
     CHECK(problemOf(sources + "spf_refresh_min = 90000\n") ==
           "xdpguard.toml:4:19: sources.spf_refresh_max (86400, the default) must not be below "
           "sources.spf_refresh_min (90000)");
-    CHECK(problemOf(sources + "spf_refresh_min = 30\n") ==
-          "xdpguard.toml:4:19: sources.spf_refresh_min must be from 60 to 604800, not 30");
+    CHECK(problemOf(sources + "spf_refresh_min = 4\n") ==
+          "xdpguard.toml:4:19: sources.spf_refresh_min must be from 5 to 604800, not 4");
     // Bounds out of range are reported as such, not compared as well.
-    CHECK(problemsOf(sources + "spf_refresh_min = 30\nspf_refresh_max = 45\n") ==
-          std::vector<std::string>{"xdpguard.toml:4:19: sources.spf_refresh_min must be from 60 to 604800, not 30",
-                                   "xdpguard.toml:5:19: sources.spf_refresh_max must be from 60 to 604800, not 45"});
+    CHECK(problemsOf(sources + "spf_refresh_min = 0\nspf_refresh_max = 700000\n") ==
+          std::vector<std::string>{"xdpguard.toml:4:19: sources.spf_refresh_min must be from 5 to 604800, not 0",
+                                   "xdpguard.toml:5:19: sources.spf_refresh_max must be from 5 to 604800, not 700000"});
+    const DaemonConfig lab = parsed(sources + "spf_refresh_min = 5\nspf_refresh_max = 5\n");
+    CHECK(lab.sources.spfRefreshMinSeconds == 5);
+    CHECK(lab.sources.spfRefreshMaxSeconds == 5);
 }
 
 TEST_CASE("numbers outside their range name the range", "[unit][config]") {
