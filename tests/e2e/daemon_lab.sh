@@ -9,6 +9,7 @@
 #   daemon_wait_log TEXT [N] [S]  # waits (at most S seconds, default 5) for N such lines
 #   daemon_stop [SIGNAL]          # SIGTERM (or SIGNAL); DAEMON_RC is its exit status
 #   lab_wait_until SECONDS CMD... # retries CMD every 0.1 s until it succeeds
+#   source_prefixes SOURCE        # the prefixes `allow list` shows for SOURCE, space-separated
 #
 # Each run logs to $LAB_TMP/daemon-N.out (the drop log) and .err (events).
 # The daemon is stopped on every exit path by lab_cleanup.
@@ -68,4 +69,10 @@ lab_wait_until() {
         sleep 0.1
     done
     return 1
+}
+
+source_prefixes() {
+    xg allow list | awk -v s="$1" '
+        NR > 1 { n = split($4, src, ","); for (i = 1; i <= n; i++) if (src[i] == s) print $1 }' |
+        tr '\n' ' ' | sed 's/ $//'
 }
