@@ -37,6 +37,7 @@ LAB_PASSED=0
 LAB_FAILED=0
 LAB_PIDS=()
 LAB_NAMESPACES=()
+declare -A LAB_PEER_NS=()  # roles added by lab_add_peer: role -> namespace
 LAB_CLEANED=0
 
 # --- setup -----------------------------------------------------------------
@@ -110,7 +111,10 @@ lab_ns() {
         server) echo "$LAB_NS_SRV" ;;
         gateway) echo "$LAB_NS_GW" ;;
         spammer) echo "$LAB_NS_SP" ;;
-        *) echo "lab_ns: unknown role '$1'" >&2; return 1 ;;
+        *)
+            [[ -n ${LAB_PEER_NS[$1]:-} ]] || { echo "lab_ns: unknown role '$1'" >&2; return 1; }
+            echo "${LAB_PEER_NS[$1]}"
+            ;;
     esac
 }
 
@@ -177,6 +181,24 @@ lab_up() {
     for addr in "$LAB_SRV_SP4" "$LAB_SRV_SP6"; do
         lab_wait_connect spammer "$addr" 80 || lab_die "spammer cannot reach [$addr]:80 without a filter"
     done
+}
+
+# lab_add_peer ROLE TAG SERVER_ADDR4 SERVER_ADDR6 ADDR4 ADDR6: after lab_up,
+# one more namespace for ROLE (say a second provider's gateway), joined to
+# the server by a veth pair of its own: xg<LAB_ID>s<TAG> on the server's side
+# (in LAB_PEER_IF, to attach the filter to), xg<LAB_ID>p<TAG> on the peer's.
+# TAG is at most 4 characters. Waits until the peer reaches the server's
+# port 80.
+lab_add_peer() {
+    local role=$1 tag=$2 srv4=$3 srv6=$4 a4=$5 a6=$6
+    [[ ${#tag} -le 4 ]] || lab_die "lab_add_peer: tag '$tag' is longer than 4 characters"
+    LAB_PEER_NS[$role]=xg-$LAB_ID-$role
+    LAB_PEER_IF=xg${LAB_ID}s$tag
+    lab_add_ns "${LAB_PEER_NS[$role]}"
+    lab_link "$LAB_NS_SRV" "$LAB_PEER_IF" "$srv4" "$srv6" \
+             "${LAB_PEER_NS[$role]}" "xg${LAB_ID}p$tag" "$a4" "$a6"
+    lab_wait_connect "$role" "$srv4" 80 || lab_die "$role cannot reach [$srv4]:80 without a filter"
+    lab_wait_connect "$role" "$srv6" 80 || lab_die "$role cannot reach [$srv6]:80 without a filter"
 }
 
 # --- processes and connections ---------------------------------------------

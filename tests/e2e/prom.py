@@ -9,6 +9,8 @@
     prom.py query BASE EXPR      asks a Prometheus server at BASE (its
                                  /api/v1/query) for EXPR and prints the value
                                  of its one-sample instant vector
+    prom.py table BASE EXPR      the same for any number of samples: one line
+                                 each, "VALUE  {LABEL="VALUE",...}", sorted
     prom.py ports N              prints N distinct free TCP ports on 127.0.0.1
 
 Values print as integers when they are whole numbers. Exit status 1 if the
@@ -68,12 +70,31 @@ def cmd_sample(args):
     return 0
 
 
-def cmd_query(args):
+def instant_query(args):
+    """The samples of the instant query, or None if Prometheus did not answer."""
     url = args.base.rstrip("/") + "/api/v1/query?" + urllib.parse.urlencode({"query": args.expr})
     status, body = fetch(url, args.timeout)
     if status != 200:
+        return None
+    return json.loads(body).get("data", {}).get("result", [])
+
+
+def cmd_table(args):
+    result = instant_query(args)
+    if result is None:
         return 1
-    result = json.loads(body).get("data", {}).get("result", [])
+    rows = []
+    for sample in result:
+        labels = ",".join(f'{k}="{v}"' for k, v in sorted(sample["metric"].items()) if k != "__name__")
+        rows.append(f"{render(sample['value'][1]):>6}  {sample['metric'].get('__name__', '')}{{{labels}}}")
+    print("\n".join(sorted(rows, key=lambda row: row.split(None, 1)[1])))
+    return 0
+
+
+def cmd_query(args):
+    result = instant_query(args)
+    if result is None:
+        return 1
     if len(result) != 1:
         print(f"prom.py: {args.expr}: {len(result)} samples", file=sys.stderr)
         return 1
@@ -104,9 +125,10 @@ def main():
     sample = commands.add_parser("sample")
     sample.add_argument("name")
     sample.add_argument("labels", nargs="*", metavar="LABEL=VALUE")
-    query = commands.add_parser("query")
-    query.add_argument("base")
-    query.add_argument("expr")
+    for name in ("query", "table"):
+        query = commands.add_parser(name)
+        query.add_argument("base")
+        query.add_argument("expr")
     commands.add_parser("ports").add_argument("count", type=int)
     args = parser.parse_args()
 
@@ -122,6 +144,8 @@ def main():
         return cmd_sample(args)
     if args.command == "query":
         return cmd_query(args)
+    if args.command == "table":
+        return cmd_table(args)
     return cmd_ports(args)
 
 
