@@ -23,6 +23,7 @@ SERVER_MAC=$(lab_in server ip -o link show dev "$LAB_IF_SRV_SP" | sed -n 's/.*li
 [[ $SERVER_MAC =~ ^([0-9a-f]{2}:){5}[0-9a-f]{2}$ ]] || lab_die "no MAC address for $LAB_IF_SRV_SP: '$SERVER_MAC'"
 
 # syn FROM TO PORT SOURCE_PORT [SYN_BURST_ARGS...]: one bare SYN from the spammer.
+# shellcheck disable=SC2317 # called through lab_check
 syn() {
     lab_in spammer "$LAB_PYTHON" "$LAB_DIR/syn_burst.py" "$1" "$2" "$3" 1 --sport "$4" "${@:5}" >/dev/null
 }
@@ -57,9 +58,9 @@ watch_run() {
 $LAB_IF_SRV_SP $LAB_SP6 40002 25 0 $action
 $LAB_IF_SRV_SP $LAB_VLAN4 40003 25 $VLAN $action"
     local stamp late=0
-    for stamp in $(cut -d' ' -f1 <<<"$records"); do
+    while read -r stamp _; do
         ((stamp >= before - 1000 && stamp <= after + 1000)) || late=$((late + 1))
-    done
+    done <<<"$records"
     lab_check_eq "times within a second of the sending ($before..$after ms)" "$late" 0
 }
 
