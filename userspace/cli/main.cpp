@@ -143,6 +143,14 @@ void declareRunCommand(CLI::App& app, Cli& cli, std::function<int(Controller&)>&
     run->add_flag("--detach-on-exit", cli.detachOnExit,
                   "detach from every interface on SIGTERM (default: the filter stays attached)");
     run->callback([&] { action = [&](Controller&) { return cli::runDaemon(cli.configPath, cli.detachOnExit); }; });
+    run->footer(
+        "The whole config is checked first (errors as FILE:LINE:COLUMN, exit 2, nothing touched).\n"
+        "SIGHUP or saving the config: reload, applying only what changed; a bad config is refused.\n"
+        "Saving a listed allowlist file: that source is synced again.\n"
+        "SPF sources: looked up again at their records' TTL, within [sources] spf_refresh_min..max,\n"
+        "beside the event loop: a slow DNS server holds up no signal, reload or file change.\n"
+        "SIGTERM, SIGINT: stop; the filter stays attached with its allowlist and counters.\n"
+        "A new xdpguard started on a running filter updates its program in place (bpf_link).");
 }
 
 // Each subcommand's callback stores the function to run once parsing
