@@ -39,7 +39,7 @@ else
     export XDPGUARD_REQUIRE_BPF=1
 fi
 
-LAB_DEADLINE=150  # the whole demo, after the build; CTest's TIMEOUT is above it
+LAB_DEADLINE=120  # the whole demo after the build, cleanup excluded; CTest's TIMEOUT is above it
 E2E=tests/e2e
 # shellcheck source=SCRIPTDIR/../tests/e2e/lab.sh
 source $E2E/lab.sh
