@@ -3,9 +3,11 @@
 #
 # Builds the libFuzzer targets of tests/fuzz (clang, -fsanitize=fuzzer,
 # address,undefined) in build-fuzz/ and fuzzes each for SECONDS (default 30),
-# starting from a copy of its seed corpus tests/fuzz/corpus/NAME/: inputs the
+# starting from a copy of its seed corpus tests/fuzz/corpus/NAME/ (and with
+# the dictionary tests/fuzz/NAME.dict if there is one): inputs the
 # fuzzer finds go to a temporary directory, never into the repository.
-# Prints one line per target (runs, coverage, corpus growth) and exits 1 if
+# Prints one line per target (seconds it ran, runs, coverage, corpus growth:
+# inputs kept of the seeds it started from) and exits 1 if
 # any target crashed, leaked, hung or broke one of its properties; the input
 # is kept in build-fuzz/artifacts/NAME/ with the command that replays it.
 # To keep it as a regression, copy it into tests/fuzz/corpus/NAME/.
@@ -61,11 +63,15 @@ for name in "${targets[@]}"; do
   log=$work/$name.log
   started=$work/$name.started  # artifacts newer than this are this run's
   touch "$started"
+  began=$SECONDS
+  dict=()
+  [[ -f tests/fuzz/$name.dict ]] && dict=(-dict="tests/fuzz/$name.dict")
   status=0
   timeout --kill-after=10 $((seconds + 60)) "$binary" \
     -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=4096 \
     -error_exitcode=$crash_code -print_final_stats=1 \
-    -artifact_prefix="$artifacts/" "$corpus" >"$log" 2>&1 || status=$?
+    -artifact_prefix="$artifacts/" "${dict[@]}" "$corpus" >"$log" 2>&1 || status=$?
+  took=$((SECONDS - began))
 
   if ((status == 77)); then
     printf '%-15s %8s %10s %9s %6s %6s %12s  %s\n' "$name" - - - - - - \
@@ -78,7 +84,7 @@ for name in "${targets[@]}"; do
     failed+=("$name")
   fi
   corp=$(status_field "$log" corp)
-  printf '%-15s %8s %10s %9s %6s %6s %12s  %s\n' "$name" "$seconds" \
+  printf '%-15s %8s %10s %9s %6s %6s %12s  %s\n' "$name" "$took" \
     "$(final_stat "$log" number_of_executed_units)" "$(final_stat "$log" average_exec_per_sec)" \
     "$(status_field "$log" cov)" "$(status_field "$log" ft)" "${corp%%/*} ($seeds seeds)" "$result"
   if ((status != 0)); then

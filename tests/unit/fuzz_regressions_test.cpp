@@ -3,7 +3,9 @@
 // added before its fix is tagged [known-bug] until the fix lands.
 #include <catch2/catch.hpp>
 #include <string>
+#include <vector>
 
+#include "daemon_config.hpp"
 #include "error.hpp"
 #include "fake_resolver.hpp"
 #include "prefix.hpp"
@@ -35,4 +37,28 @@ TEST_CASE("An SPF ip4/ip6 term with a NUL byte in it is a permerror", "[unit][fu
     testing::FakeResolver dns = testing::withPolicy("v=spf1 ip4:192.0.2.1\0junk -all"s);
     const testing::SpfFailureReport report = testing::failureOf(dns);
     CHECK(report.failure == SpfFailure::PermError);
+}
+
+// corpus/daemon_config/regression_toml_latin1_after_value,
+// corpus/daemon_config/regression_toml_multiline_string_continuation:
+// toml++ 3.3.0 reaches a TOML_UNREACHABLE (undefined behaviour) when it asks
+// whether a character in U+00A1-U+0499 is whitespace (marzer/tomlplusplus
+// #190, #295). Debian's build of the library answers "no", which is right;
+// these pin that answer, so that a toml++ that answers otherwise shows here.
+TEST_CASE("A non-ASCII character outside a string in the config is a syntax error at its place",
+          "[unit][fuzz]") {
+    try {
+        parseDaemonConfig("[filter]\ninterfaces = [\"eth0\"] \xc3\xa9\n", "xdpguard.toml");
+        FAIL("accepted");
+    } catch (const ConfigError& e) {
+        REQUIRE(e.problems().size() == 1);
+        CHECK(e.problems()[0].starts_with("xdpguard.toml:2:23: not valid TOML"));
+    }
+}
+
+TEST_CASE("A config string continued after a line-ending backslash keeps its non-ASCII text",
+          "[unit][fuzz]") {
+    const DaemonConfig config =
+        parseDaemonConfig("[filter]\ninterfaces = [\"\"\"\\\n\xc2\xa7\"\"\"]\n", "xdpguard.toml");
+    CHECK(config.interfaces == std::vector<std::string>{"\xc2\xa7"});
 }
