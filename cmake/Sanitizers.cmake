@@ -11,8 +11,13 @@
 option(XDPGUARD_SANITIZE "Build everything with ASan+UBSan (LeakSanitizer on)" OFF)
 option(XDPGUARD_FUZZ "Build the libFuzzer targets in tests/fuzz (clang only)" OFF)
 
+# -O1 and line tables only, after the build type's -O2 -g (the later flag
+# wins): the ASan documentation's advice for reports that point at the right
+# line, and objects half the size that compile in 40-70% of the time (clang
+# 14, daemon.cpp and daemon_config.cpp): the sanitized CI pass is built from
+# scratch on every run.
 set(XDPGUARD_SANITIZER_FLAGS
-  -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all -O1 -g1)
 
 if(XDPGUARD_SANITIZE)
   add_compile_options(${XDPGUARD_SANITIZER_FLAGS})
