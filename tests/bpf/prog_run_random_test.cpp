@@ -43,8 +43,7 @@ enum class Change { Add, Remove, Sync };
 ChangePlan applyAsController(const MapSet& maps, Change kind, const std::string& source,
                              const std::vector<Prefix>& prefixes) {
     AllowlistEditor editor(maps);
-    if (kind == Change::Add) editor.checkGhosts(prefixes);  // adds check only what they name
-    else editor.reconcile();
+    if (kind != Change::Add) editor.reconcile();  // adds check only what they name
     const ChangePlan plan = kind == Change::Add      ? editor.planAdd(source, prefixes)
                             : kind == Change::Remove ? editor.planRemove(source, prefixes)
                                                      : editor.planSync(source, prefixes);

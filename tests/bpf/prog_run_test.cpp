@@ -206,4 +206,20 @@ TEST_CASE("A new prefix never inherits the count of a removed one", "[prog_run]"
                   passesCrediting("198.51.100.0/24")});
 }
 
+TEST_CASE("The tries answer whether they hold a prefix exactly, not just one covering it",
+          "[prog_run]") {
+    Filter filter({"192.0.2.0/24", "192.0.2.128/25", "2001:db8::/32"});
+    const RuleIds rules = filter.allowlist().rules();
+    for (const auto& [prefix, id] : rules) {
+        INFO(prefix.str());
+        CHECK(filter.allowlist().exactRuleIdOf(prefix) == id);  // whichever is first or last in the walk
+    }
+    for (const char* covered : {"192.0.2.0/25", "192.0.2.10/32", "192.0.2.192/26", "2001:db8:1::/48"}) {
+        INFO(covered << " is covered, not held");
+        CHECK_FALSE(filter.allowlist().exactRuleIdOf(Prefix::parse(covered)).has_value());
+    }
+    CHECK_FALSE(filter.allowlist().exactRuleIdOf(Prefix::parse("198.51.100.0/24")).has_value());
+    CHECK(filter.allowlist().usedRuleIds() == 3);
+}
+
 }  // namespace xdpguard::test

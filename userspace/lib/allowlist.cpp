@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
+#include <type_traits>
 #include <map>
 #include <set>
 
@@ -28,11 +30,7 @@ uint32_t maxEntries(int mapFd) {
 // post-order; callers sort if they need an order.
 template <typename Key, typename Visit>
 void forEachRule(int trieFd, Visit&& visit) {
-    forEachKey<Key>(trieFd, "the allowlist", [&](const Key& key) {
-        xg_rule rule{};
-        // A concurrent delete can remove the key between the two calls.
-        if (bpf_map_lookup_elem(trieFd, &key, &rule) == 0) visit(key, rule);
-    });
+    forEachEntryBatched<Key, xg_rule>(trieFd, "the allowlist", visit);
 }
 
 // Calls fn(trieFd, &key) with the prefix's trie and key in the ABI layout;
@@ -50,19 +48,20 @@ int withTrieKey(const MapSet& maps, const Prefix& prefix, Fn&& fn) {
     return rc ? errno : 0;
 }
 
-int insertRule(const MapSet& maps, const Prefix& prefix, xg_rule rule) {
-    return withTrieKey(maps, prefix, [&](int fd, const void* key) {
-        return bpf_map_update_elem(fd, key, &rule, BPF_NOEXIST);
-    });
-}
-
-// The rule id of a prefix the tries hold: an LPM lookup of the prefix
-// itself finds it, being the longest prefix that covers its own address.
-uint32_t existingRuleId(const MapSet& maps, const Prefix& prefix) {
-    xg_rule rule{};
-    if (withTrieKey(maps, prefix, [&](int fd, const void* key) { return bpf_map_lookup_elem(fd, key, &rule); }))
-        failErrno(errno, "look up " + prefix.str() + " in the allowlist");
-    return rule.id;
+// Writes one family's rules with batched updates. The kernel's generic
+// batch update cannot refuse existing keys (BPF_NOEXIST), so callers pass
+// only prefixes the tries do not hold, as read under the pin-dir lock.
+// Returns 0 or the errno of a failed batch; `written` says how far it got.
+template <typename Key>
+int insertBatch(int trieFd, const std::vector<Key>& keys, const std::vector<xg_rule>& rules, size_t& written) {
+    written = 0;
+    while (written < keys.size()) {
+        uint32_t count = static_cast<uint32_t>(keys.size() - written);
+        const int rc = bpf_map_update_batch(trieFd, keys.data() + written, rules.data() + written, &count, nullptr);
+        written += count;
+        if (rc) return errno;
+    }
+    return 0;
 }
 
 int deleteRule(const MapSet& maps, const Prefix& prefix) {
@@ -81,6 +80,32 @@ RuleIds Allowlist::rules() const {
     forEachRule<xg_lpm_v6>(maps_.allowV6.get(), collect);
     return rules;
 }
+
+// An LPM lookup finds the longest prefix covering the key, which may be a
+// shorter one. Exactness comes from BPF_MAP_GET_NEXT_KEY (bpf(2)): for a key
+// the map does not hold it returns the first key, for a key it holds the
+// next one (never the first) or ENOENT after the last.
+std::optional<uint32_t> Allowlist::exactRuleIdOf(const Prefix& prefix) const {
+    xg_rule rule{};
+    int err = withTrieKey(maps_, prefix, [&](int fd, const void* key) { return bpf_map_lookup_elem(fd, key, &rule); });
+    if (err == ENOENT) return std::nullopt;
+    if (err) failErrno(err, "look up " + prefix.str() + " in the allowlist");
+    auto heldExactly = [&](int fd, const auto& key) {
+        std::remove_cvref_t<decltype(key)> afterKey{}, first{};
+        if (bpf_map_get_next_key(fd, &key, &afterKey)) {
+            if (errno == ENOENT) return true;  // the last key: held
+            failErrno(errno, "look up " + prefix.str() + " in the allowlist");
+        }
+        if (bpf_map_get_next_key(fd, nullptr, &first)) failErrno(errno, "walk the allowlist");
+        return std::memcmp(&afterKey, &first, sizeof first) != 0;
+    };
+    const bool held = prefix.family() == Family::V4 ? heldExactly(maps_.allowV4.get(), prefix.keyV4())
+                                                    : heldExactly(maps_.allowV6.get(), prefix.keyV6());
+    if (!held) return std::nullopt;
+    return rule.id;
+}
+
+size_t Allowlist::usedRuleIds() const { return RuleIdPool(maps_, capacity_).used(); }
 
 std::vector<AllowEntry> Allowlist::withCounters(const RuleIds& rules) const {
     const std::vector<uint64_t> counts = sumPerCpuCounters(maps_.ruleCount.get(), capacity_);
@@ -115,7 +140,7 @@ RuleIds Allowlist::reserve(const std::vector<Prefix>& fresh, size_t presentCount
     return assigned;
 }
 
-RuleIds Allowlist::insert(const RuleIds& rules) {
+void Allowlist::insert(const RuleIds& rules) {
     // Zero before the prefixes become visible: a slot may hold the count of
     // a prefix deleted earlier. Then the prefilter must pass a source
     // before the trie can allow it.
@@ -123,24 +148,30 @@ RuleIds Allowlist::insert(const RuleIds& rules) {
     std::vector<Prefix> prefixes;
     for (const auto& [prefix, id] : rules) prefixes.push_back(prefix);
     Prefilter(maps_).cover(prefixes);
-    RuleIds actual = rules;
-    std::vector<Prefix> inserted;
-    std::vector<uint32_t> unused;
-    for (auto& [prefix, id] : actual) {
-        const int err = insertRule(maps_, prefix, xg_rule{id});
-        if (err == EEXIST) {
-            // Already in the tries (a prefix without its record): keep its id.
-            unused.push_back(id);
-            id = existingRuleId(maps_, prefix);
-        } else if (err) {
-            for (const Prefix& undo : inserted) deleteRule(maps_, undo);
-            failErrno(err, "add " + prefix.str() + " to the allowlist (nothing was added)");
+    std::vector<xg_lpm_v4> keys4;
+    std::vector<xg_lpm_v6> keys6;
+    std::vector<xg_rule> rules4, rules6;
+    std::vector<Prefix> order4, order6;  // the prefixes in batch order
+    for (const auto& [prefix, id] : rules) {
+        if (prefix.family() == Family::V4) {
+            keys4.push_back(prefix.keyV4());
+            rules4.push_back({id});
+            order4.push_back(prefix);
         } else {
-            inserted.push_back(prefix);
+            keys6.push_back(prefix.keyV6());
+            rules6.push_back({id});
+            order6.push_back(prefix);
         }
     }
-    RuleIdPool(maps_, capacity_).release(unused);
-    return actual;
+    size_t written4 = 0, written6 = 0;
+    int err = insertBatch(maps_.allowV4.get(), keys4, rules4, written4);
+    if (!err) err = insertBatch(maps_.allowV6.get(), keys6, rules6, written6);
+    if (err) {  // all or nothing
+        for (size_t i = 0; i < written4; ++i) deleteRule(maps_, order4[i]);
+        for (size_t i = 0; i < written6; ++i) deleteRule(maps_, order6[i]);
+        const Prefix& failed = written4 < order4.size() ? order4[written4] : order6[written6];
+        failErrno(err, "add " + failed.str() + " to the allowlist (nothing was added)");
+    }
 }
 
 RuleIds Allowlist::add(const std::vector<Prefix>& prefixes, const RuleIds& present) {
@@ -149,7 +180,8 @@ RuleIds Allowlist::add(const std::vector<Prefix>& prefixes, const RuleIds& prese
         if (!present.count(prefix)) fresh.push_back(prefix);
     const RuleIds reserved = reserve(fresh, present.size());
     try {
-        return insert(reserved);
+        insert(reserved);
+        return reserved;
     } catch (...) {
         std::vector<uint32_t> ids;
         for (const auto& [prefix, id] : reserved) ids.push_back(id);

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -31,8 +32,13 @@ public:
     std::vector<AllowEntry> list() const;
     // The same for prefixes whose rule ids are already known (no trie walk).
     std::vector<AllowEntry> withCounters(const RuleIds& rules) const;
-    // Walks the tries (two system calls per prefix: prefer a known RuleIds).
+    // Reads the tries (batched: a few system calls per 4,096 prefixes).
     RuleIds rules() const;
+    // The rule id if the tries hold exactly this prefix (not just one covering it).
+    std::optional<uint32_t> exactRuleIdOf(const Prefix& prefix) const;
+    // Rule ids in use: the prefixes in the tries, plus any an interrupted
+    // change left reserved. One batched read, whatever the size.
+    size_t usedRuleIds() const;
     size_t size() const;
     uint32_t capacity() const { return capacity_; }
 
@@ -47,11 +53,11 @@ public:
 
     // add() in two steps, so that a caller can record the ids between them:
     // reserve() checks the capacity and takes ids for prefixes not in the
-    // tries; insert() makes prefixes visible under their ids (counter
-    // zeroed, prefilter first) and returns the ids they ended up with (a
-    // prefix already in the tries keeps its own).
+    // tries; insert() makes prefixes the tries do not hold visible under
+    // their ids (counter zeroed, prefilter first), in batches, all or
+    // nothing.
     RuleIds reserve(const std::vector<Prefix>& fresh, size_t presentCount);
-    RuleIds insert(const RuleIds& rules);
+    void insert(const RuleIds& rules);
     // True if the tries hold exactly this prefix under this rule id.
     bool holds(const Prefix& prefix, uint32_t ruleId) const;
 

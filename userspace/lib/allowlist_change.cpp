@@ -1,6 +1,7 @@
 #include "allowlist_change.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 
 #include "error.hpp"
 
@@ -16,15 +17,20 @@ std::set<Prefix> sourceSet(const OriginMap& origins, const std::string& source) 
 
 }  // namespace
 
+AllowlistEditor::AllowlistEditor(const MapSet& maps) : maps_(maps), allowlist_(maps), origins_(maps) {}
+
 // The origin records are the controller's view of the tries (each trie
 // prefix has at least one, with its rule id), read in a few batched system
-// calls; the tries themselves are walked only to adopt orphans in syncs.
-AllowlistEditor::AllowlistEditor(const MapSet& maps)
-    : maps_(maps), allowlist_(maps), origins_(maps), current_(origins_.all()) {}
+// calls when first needed; the tries themselves are walked only to adopt
+// orphans in syncs.
+const OriginMap& AllowlistEditor::current() const {
+    if (!current_) current_ = origins_.all();
+    return *current_;
+}
 
 RuleIds AllowlistEditor::knownRules() const {
     RuleIds rules;
-    for (const auto& [prefix, origin] : current_) rules[prefix] = origin.ruleId;
+    for (const auto& [prefix, origin] : current()) rules[prefix] = origin.ruleId;
     return rules;
 }
 
@@ -39,10 +45,11 @@ ChangePlan AllowlistEditor::planFromSets(const std::string& source, const std::s
     plan.unchanged = before.size() - plan.removed.size();
 
     // The tries after the change: every prefix that keeps at least one source.
-    size_t sizeAfter = current_.size();
-    for (const Prefix& prefix : plan.added) sizeAfter += !current_.count(prefix);
+    const OriginMap& current = this->current();
+    size_t sizeAfter = current.size();
+    for (const Prefix& prefix : plan.added) sizeAfter += !current.count(prefix);
     for (const Prefix& prefix : plan.removed) {
-        const PrefixOrigin& origin = current_.at(prefix);
+        const PrefixOrigin& origin = current.at(prefix);
         if (origin.sources.size() == 1)
             --sizeAfter;
         else
@@ -52,21 +59,37 @@ ChangePlan AllowlistEditor::planFromSets(const std::string& source, const std::s
     return plan;
 }
 
-ChangePlan AllowlistEditor::planAdd(const std::string& source, const std::vector<Prefix>& prefixes) const {
-    std::set<Prefix> before = sourceSet(current_, source);
-    std::set<Prefix> after = before;
-    after.insert(prefixes.begin(), prefixes.end());
-    return planFromSets(source, before, after);
+ChangePlan AllowlistEditor::planAdd(const std::string& source, const std::vector<Prefix>& prefixes) {
+    ChangePlan plan;
+    plan.source = source;
+    plan.namedOnly = true;
+    for (const Prefix& prefix : std::set<Prefix>(prefixes.begin(), prefixes.end())) {
+        const std::optional<uint32_t> recorded = origins_.ruleIdOf(prefix, source);
+        if (!recorded) {
+            plan.added.push_back(prefix);
+            if (const std::optional<uint32_t> held = allowlist_.exactRuleIdOf(prefix)) namedHeld_[prefix] = *held;
+            continue;
+        }
+        ++plan.unchanged;
+        if (allowlist_.holds(prefix, *recorded)) continue;
+        // In the tries under another id (left so by an older controller): the record follows the tries.
+        if (const std::optional<uint32_t> held = allowlist_.exactRuleIdOf(prefix)) namedRelabels_[prefix] = *held;
+        else namedGhosts_[prefix] = *recorded;
+    }
+    plan.sourceSizeBefore = plan.unchanged;
+    plan.allowlistSizeAfter = allowlist_.usedRuleIds() + plan.added.size() - namedHeld_.size();
+    return plan;
 }
 
 ChangePlan AllowlistEditor::planRemove(const std::string& source, const std::vector<Prefix>& prefixes) const {
-    std::set<Prefix> before = sourceSet(current_, source);
+    const OriginMap& current = this->current();
+    std::set<Prefix> before = sourceSet(current, source);
     std::set<Prefix> after = before;
     for (const Prefix& prefix : prefixes) {
         if (!before.count(prefix)) {
-            auto listed = current_.find(prefix);
+            auto listed = current.find(prefix);
             badInput(prefix.str() + " is not listed by " + source +
-                     (listed == current_.end() ? " (it is not in the allowlist)"
+                     (listed == current.end() ? " (it is not in the allowlist)"
                                                : " (it comes from " + joinSources(listed->second.sources) +
                                                      "; use --source or resync that source)") +
                      "; nothing was removed");
@@ -77,7 +100,7 @@ ChangePlan AllowlistEditor::planRemove(const std::string& source, const std::vec
 }
 
 ChangePlan AllowlistEditor::planSync(const std::string& source, const std::vector<Prefix>& desired) const {
-    return planFromSets(source, sourceSet(current_, source), std::set<Prefix>(desired.begin(), desired.end()));
+    return planFromSets(source, sourceSet(current(), source), std::set<Prefix>(desired.begin(), desired.end()));
 }
 
 // Compares the records with the tries. A prefix in the tries without a
@@ -87,29 +110,56 @@ ChangePlan AllowlistEditor::planSync(const std::string& source, const std::vecto
 // two writes) is a ghost: apply() puts it back if it stays listed.
 void AllowlistEditor::reconcile() {
     const RuleIds inTries = allowlist_.rules();
+    current();
     for (const auto& [prefix, id] : inTries) {
-        if (current_.count(prefix)) continue;
-        current_[prefix] = PrefixOrigin{{kManualSource}, id};
+        if (current_->count(prefix)) continue;
+        (*current_)[prefix] = PrefixOrigin{{kManualSource}, id};
         orphans_[prefix] = id;
     }
-    for (const auto& [prefix, origin] : current_)
+    for (const auto& [prefix, origin] : *current_)
         if (!inTries.count(prefix)) ghosts_.insert(prefix);
 }
 
-// The cheap check an add affords: only the prefixes it names.
-void AllowlistEditor::checkGhosts(const std::vector<Prefix>& prefixes) {
-    for (const Prefix& prefix : prefixes)
-        if (auto it = current_.find(prefix); it != current_.end() && !allowlist_.holds(prefix, it->second.ruleId))
-            ghosts_.insert(prefix);
+// An add in the same order as apply(), touching only the named prefixes: a
+// prefix another source lists keeps its trie entry and rule id; a new one
+// gets an id and its record before the tries hold it.
+void AllowlistEditor::applyNamedAdd(const ChangePlan& plan) {
+    RuleIds rules = namedHeld_;
+    std::vector<Prefix> fresh;
+    for (const Prefix& prefix : plan.added)
+        if (!namedHeld_.count(prefix)) fresh.push_back(prefix);
+    RuleIds reserved = allowlist_.reserve(fresh, allowlist_.usedRuleIds());
+    rules.insert(reserved.begin(), reserved.end());
+    std::vector<Prefix> recorded;
+    try {
+        for (const auto& [prefix, id] : rules) {
+            origins_.add(prefix, plan.source, id);
+            recorded.push_back(prefix);
+        }
+    } catch (...) {  // e.g. the records are full: undo this add's records and ids
+        for (const Prefix& prefix : recorded) origins_.remove(prefix, plan.source);
+        std::vector<uint32_t> ids;
+        for (const auto& [prefix, id] : reserved) ids.push_back(id);
+        allowlist_.release(ids);
+        throw;
+    }
+    for (const auto& [prefix, id] : namedRelabels_) origins_.setRuleId(prefix, plan.source, id);
+    reserved.insert(namedGhosts_.begin(), namedGhosts_.end());
+    allowlist_.insert(reserved);
 }
 
 void AllowlistEditor::apply(const ChangePlan& plan) {
+    // The plan was made from current_, which apply() does not refresh.
+    if (applied_) throw std::logic_error("an AllowlistEditor applies one plan; make a new one");
+    applied_ = true;
+    if (plan.namedOnly) return applyNamedAdd(plan);
+    OriginMap& current = *current_;  // read when the plan was made
     std::vector<Prefix> fresh;  // prefixes the tries do not hold yet
     for (const Prefix& prefix : plan.added)
-        if (!current_.count(prefix)) fresh.push_back(prefix);
-    RuleIds reserved = allowlist_.reserve(fresh, current_.size());
+        if (!current.count(prefix)) fresh.push_back(prefix);
+    RuleIds reserved = allowlist_.reserve(fresh, current.size());
     size_t records = 0;
-    for (const auto& [prefix, origin] : current_) records += origin.sources.size();
+    for (const auto& [prefix, origin] : current) records += origin.sources.size();
     if (records + plan.added.size() > origins_.capacity())
         throw Error(ErrorKind::Runtime, "the allowlist's source records are full (" +
                                             std::to_string(origins_.capacity()) + "); nothing was changed");
@@ -122,17 +172,11 @@ void AllowlistEditor::apply(const ChangePlan& plan) {
     orphans_.clear();
     RuleIds rules = knownRules();
     rules.insert(reserved.begin(), reserved.end());
-    for (const Prefix& prefix : plan.added) origins_.add(prefix, plan.source, rules.at(prefix));
+    origins_.addNew(plan.added, plan.source, rules);  // the source lists none of them yet
     const std::set<Prefix> removed(plan.removed.begin(), plan.removed.end());
     for (const Prefix& ghost : ghosts_)
         if (!removed.count(ghost) || plan.keptByOtherSources.count(ghost)) reserved[ghost] = rules.at(ghost);
-    for (const auto& [prefix, id] : allowlist_.insert(reserved))
-        if (id != rules.at(prefix)) {  // already in the tries under another id
-            for (const std::string& source : current_.count(prefix) ? current_[prefix].sources
-                                                                    : std::set<std::string>{plan.source})
-                origins_.add(prefix, source, id);
-            rules[prefix] = id;
-        }
+    allowlist_.insert(reserved);  // fresh prefixes and ghosts: none is in the tries
 
     // Removes: the tries first, then the records. Interrupted in between, a
     // removed prefix is a ghost the next sync of its source finishes.
@@ -147,15 +191,15 @@ void AllowlistEditor::apply(const ChangePlan& plan) {
     for (const Prefix& prefix : unlisted) freed.push_back(rules.at(prefix));
     allowlist_.release(freed);
     ghosts_.clear();
-    current_ = origins_.all();
 }
 
 std::vector<AllowEntry> AllowlistEditor::list() const {
     RuleIds rules = allowlist_.rules();  // the truth, orphans included
     std::vector<AllowEntry> entries = allowlist_.withCounters(rules);
+    const OriginMap& current = this->current();
     for (AllowEntry& entry : entries) {
-        auto listed = current_.find(entry.prefix);
-        entry.sources = listed == current_.end() ? std::set<std::string>{kManualSource} : listed->second.sources;
+        auto listed = current.find(entry.prefix);
+        entry.sources = listed == current.end() ? std::set<std::string>{kManualSource} : listed->second.sources;
     }
     return entries;
 }

@@ -4,6 +4,7 @@
 // prefix listed before and after is never missing, not even for a moment.
 #pragma once
 
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -22,6 +23,9 @@ struct ChangePlan {
     size_t sourceSizeBefore = 0;
     size_t allowlistSizeAfter = 0;       // prefixes in the tries once applied
     std::set<Prefix> keptByOtherSources;  // removed here, still allowed by another source
+    // An add, planned from the named prefixes alone: its counts cover only
+    // those (unchanged = named prefixes the source listed already).
+    bool namedOnly = false;
 
     bool empty() const { return added.empty() && removed.empty(); }
 };
@@ -30,17 +34,18 @@ class AllowlistEditor {
 public:
     explicit AllowlistEditor(const MapSet& maps);
 
-    ChangePlan planAdd(const std::string& source, const std::vector<Prefix>& prefixes) const;
+    // Reads only the records and trie entries of the named prefixes, so an
+    // add stays fast at any allowlist size; a named prefix recorded but
+    // missing from the tries (an interrupted change) is put back.
+    ChangePlan planAdd(const std::string& source, const std::vector<Prefix>& prefixes);
     // BadInput (nothing changes) if the source does not list one of them.
     ChangePlan planRemove(const std::string& source, const std::vector<Prefix>& prefixes) const;
     // Makes the source's set exactly `desired`.
     ChangePlan planSync(const std::string& source, const std::vector<Prefix>& desired) const;
 
-    // Walks the tries and compares them with the records (see the .cpp):
-    // two system calls per prefix, so removals and syncs do it; an add
-    // checks only the prefixes it names (checkGhosts).
+    // Reads the tries and compares them with the records (see the .cpp):
+    // removals and syncs do it; an add checks only the prefixes it names.
     void reconcile();
-    void checkGhosts(const std::vector<Prefix>& prefixes);
 
     // Applies a plan made from the current state (callers hold the pin dir
     // lock between planning and applying). Adds first (records, then
@@ -51,6 +56,8 @@ public:
     std::vector<AllowEntry> list() const;
 
 private:
+    const OriginMap& current() const;
+    void applyNamedAdd(const ChangePlan& plan);
     ChangePlan planFromSets(const std::string& source, const std::set<Prefix>& before,
                             const std::set<Prefix>& after) const;
     RuleIds knownRules() const;
@@ -58,9 +65,13 @@ private:
     const MapSet& maps_;
     Allowlist allowlist_;
     Origins origins_;
-    OriginMap current_;  // prefix -> sources and rule id
+    mutable std::optional<OriginMap> current_;  // prefix -> sources and rule id, read on first use
     RuleIds orphans_;    // in the tries, not yet recorded
     std::set<Prefix> ghosts_;  // recorded, not in the tries
+    RuleIds namedGhosts_;      // the same, found by planAdd, with their ids
+    RuleIds namedHeld_;        // named by planAdd, new to the source, already in the tries
+    RuleIds namedRelabels_;    // named by planAdd, recorded under an id the tries do not use for them
+    bool applied_ = false;
 };
 
 // The shrink guard: a sync that would remove more than half of a source's

@@ -63,7 +63,6 @@ ChangePlan Controller::change(const ChangeOptions& options, ChangeKind kind,
 ChangePlan Controller::allowAdd(const std::vector<std::string>& cidrs, const ChangeOptions& options) {
     const std::vector<Prefix> prefixes = parsePrefixes(cidrs);
     return change(options, ChangeKind::Add, [&](AllowlistEditor& editor) {
-        editor.checkGhosts(prefixes);
         return editor.planAdd(options.source, prefixes);
     });
 }

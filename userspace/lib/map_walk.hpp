@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstddef>
 #include <string>
+#include <vector>
 
 #include "error.hpp"
 
@@ -28,6 +29,24 @@ void forEachKey(int mapFd, const std::string& what, Visit&& visit, size_t maxSte
         key = next;
         previous = &key;
     }
+}
+
+// Calls visit(key, value) for every entry, read with BPF_MAP_LOOKUP_BATCH:
+// a few system calls for the whole map (hash maps, and LPM tries since
+// Linux 5.13). Token: the kernel's resume position, at least a key long.
+template <typename Key, typename Value, typename Visit>
+void forEachEntryBatched(int mapFd, const std::string& what, Visit&& visit) {
+    constexpr uint32_t kBatch = 4096;
+    std::vector<Key> keys(kBatch);
+    std::vector<Value> values(kBatch);
+    Key token{};
+    void* in = nullptr;
+    for (int rc = 0; rc == 0; in = &token) {
+        uint32_t count = kBatch;
+        rc = bpf_map_lookup_batch(mapFd, in, &token, keys.data(), values.data(), &count, nullptr);
+        if (rc && errno != ENOENT) failErrno(errno, "read " + what);
+        for (uint32_t i = 0; i < count; ++i) visit(keys[i], values[i]);
+    }  // ENOENT: the walk is complete
 }
 
 }  // namespace xdpguard

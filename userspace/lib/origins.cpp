@@ -2,7 +2,9 @@
 
 #include <bpf/bpf.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <iterator>
 #include <cstring>
 #include <ctime>
 #include <vector>
@@ -60,25 +62,30 @@ void validateSourceName(const std::string& source) {
 }
 
 OriginMap Origins::all() const {
-    constexpr uint32_t kBatch = 4096;
-    std::vector<xg_origin_key> keys(kBatch);
-    std::vector<xg_origin> values(kBatch);
-    xg_origin_key token{};  // opaque resume position, at least a key long
+    struct Record {
+        Prefix prefix;
+        uint32_t ruleId;
+        size_t key;  // index into `all`
+    };
+    std::vector<Record> records;
+    std::vector<xg_origin_key> all;
+    forEachEntryBatched<xg_origin_key, xg_origin>(
+        maps_.origins.get(), "the allowlist sources", [&](const xg_origin_key& key, const xg_origin& value) {
+            records.push_back({prefixOf(key), value.rule_id, all.size()});
+            all.push_back(key);
+        });
+    // Sorted first, the map is built by appending: at 100k records that is
+    // several times faster than inserting in the hash map's order.
+    std::sort(records.begin(), records.end(), [](const Record& a, const Record& b) { return a.prefix < b.prefix; });
     OriginMap origins;
-    void* in = nullptr;
-    for (;;) {
-        uint32_t count = kBatch;
-        const int rc = bpf_map_lookup_batch(maps_.origins.get(), in, &token, keys.data(), values.data(), &count,
-                                            nullptr);
-        if (rc && errno != ENOENT) failErrno(errno, "read the allowlist sources");
-        for (uint32_t i = 0; i < count; ++i) {
-            PrefixOrigin& origin = origins[prefixOf(keys[i])];
-            origin.sources.insert(sourceOf(keys[i]));
-            origin.ruleId = values[i].rule_id;
-        }
-        if (rc) return origins;  // ENOENT: the walk is complete
-        in = &token;
+    for (const Record& record : records) {
+        auto it = origins.empty() || std::prev(origins.end())->first != record.prefix
+                      ? origins.emplace_hint(origins.end(), record.prefix, PrefixOrigin{})
+                      : std::prev(origins.end());
+        it->second.sources.insert(sourceOf(all[record.key]));
+        it->second.ruleId = record.ruleId;
     }
+    return origins;
 }
 
 std::set<Prefix> Origins::of(const std::string& source) const {
@@ -101,6 +108,40 @@ size_t Origins::capacity() const {
     if (bpf_obj_get_info_by_fd(maps_.origins.get(), &info, &length))
         failErrno(errno, "read the allowlist source map info");
     return info.max_entries;
+}
+
+std::optional<uint32_t> Origins::ruleIdOf(const Prefix& prefix, const std::string& source) const {
+    const xg_origin_key key = makeKey(prefix, source);
+    xg_origin value{};
+    if (bpf_map_lookup_elem(maps_.origins.get(), &key, &value) == 0) return value.rule_id;
+    if (errno != ENOENT) failErrno(errno, "look up whether " + source + " lists " + prefix.str());
+    return std::nullopt;
+}
+
+void Origins::addNew(const std::vector<Prefix>& prefixes, const std::string& source, const RuleIds& ruleIds) {
+    std::vector<xg_origin_key> keys;
+    std::vector<xg_origin> values;
+    const auto now = static_cast<uint64_t>(std::time(nullptr));
+    for (const Prefix& prefix : prefixes) {
+        keys.push_back(makeKey(prefix, source));
+        values.push_back({now, ruleIds.at(prefix), 0});
+    }
+    for (size_t done = 0; done < keys.size();) {
+        uint32_t count = static_cast<uint32_t>(keys.size() - done);
+        const int rc = bpf_map_update_batch(maps_.origins.get(), keys.data() + done, values.data() + done, &count,
+                                            nullptr);
+        done += count;
+        if (rc) failErrno(errno, "record " + prefixes[std::min(done, keys.size() - 1)].str() + " as listed by " + source);
+    }
+}
+
+void Origins::setRuleId(const Prefix& prefix, const std::string& source, uint32_t ruleId) {
+    const xg_origin_key key = makeKey(prefix, source);
+    xg_origin value{static_cast<uint64_t>(std::time(nullptr)), ruleId, 0};
+    xg_origin recorded{};
+    if (bpf_map_lookup_elem(maps_.origins.get(), &key, &recorded) == 0) value.added_unix = recorded.added_unix;
+    if (bpf_map_update_elem(maps_.origins.get(), &key, &value, BPF_ANY))
+        failErrno(errno, "record " + prefix.str() + " as listed by " + source);
 }
 
 void Origins::add(const Prefix& prefix, const std::string& source, uint32_t ruleId) {

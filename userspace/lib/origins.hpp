@@ -5,9 +5,12 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
+#include "allowlist.hpp"
 #include "map_set.hpp"
 #include "prefix.hpp"
 
@@ -37,7 +40,15 @@ public:
     size_t capacity() const;
     size_t size() const;
 
+    // The rule id recorded for (prefix, source), if the source lists it.
+    std::optional<uint32_t> ruleIdOf(const Prefix& prefix, const std::string& source) const;
+    // Records the pair (kept as is if already recorded: the first listing time stays).
     void add(const Prefix& prefix, const std::string& source, uint32_t ruleId);
+    // Records pairs the caller read as unrecorded under the pin-dir lock, in
+    // batches (the kernel's batch update cannot refuse existing keys).
+    void addNew(const std::vector<Prefix>& prefixes, const std::string& source, const RuleIds& ruleIds);
+    // Corrects the rule id of a recorded pair.
+    void setRuleId(const Prefix& prefix, const std::string& source, uint32_t ruleId);
     void remove(const Prefix& prefix, const std::string& source);
 
 private:

@@ -2,6 +2,7 @@
 
 #include <bpf/bpf.h>
 
+#include <bit>
 #include <cerrno>
 #include <set>
 
@@ -47,6 +48,12 @@ std::vector<uint32_t> RuleIdPool::take(size_t count) {
                                             "); raise it with `detach --all --purge` and `attach --max-prefixes N`");
     write({touched.begin(), touched.end()});
     return ids;
+}
+
+size_t RuleIdPool::used() const {
+    size_t count = 0;
+    for (uint64_t word : bits_) count += static_cast<size_t>(std::popcount(word));
+    return count;
 }
 
 void RuleIdPool::release(const std::vector<uint32_t>& ids) {

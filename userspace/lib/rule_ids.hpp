@@ -17,6 +17,7 @@ public:
     // (so that an id is taken before any trie holds it). Throws if fewer
     // than `count` are free.
     std::vector<uint32_t> take(size_t count);
+    size_t used() const;
     // Marks ids free again (after their prefixes left the tries).
     void release(const std::vector<uint32_t>& ids);
 
