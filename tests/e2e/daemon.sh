@@ -186,10 +186,4 @@ lab_check_eq "status lists no interface" "$(xg_json 'interfaces.#')" 0
 lab_check "$LAB_GW_NET4 is still in the allowlist" lab_allowed_syns "$LAB_GW_NET4"
 lab_check "spammer -> [$LAB_SRV_SP4]:25 connects unfiltered" lab_connect spammer "$LAB_SRV_SP4" 25
 
-if [[ $LAB_FAILED -gt 0 ]]; then
-    for log in "$LAB_TMP"/daemon-*.err; do
-        echo "=== $(basename "$log")"
-        sed 's/^/    /' "$log"
-    done
-fi
-lab_finish
+daemon_finish

@@ -76,3 +76,15 @@ source_prefixes() {
         NR > 1 { n = split($4, src, ","); for (i = 1; i <= n; i++) if (src[i] == s) print $1 }' |
         tr '\n' ' ' | sed 's/ $//'
 }
+
+# daemon_finish: lab_finish, showing every daemon's log first if a check failed.
+daemon_finish() {
+    local log
+    if [[ $LAB_FAILED -gt 0 ]]; then
+        for log in "$LAB_TMP"/daemon-*.err; do
+            echo "=== $(basename "$log")"
+            sed 's/^/    /' "$log"
+        done
+    fi
+    lab_finish
+}

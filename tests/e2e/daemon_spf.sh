@@ -165,10 +165,4 @@ lab_check "$LAB_IF_SRV_SP keeps the program" lab_xdp_attached "$LAB_IF_SRV_SP"
 lab_check "gateway -> [$LAB_SRV_GW4]:25 still connects" lab_connect gateway "$LAB_SRV_GW4" 25
 nsd_stop
 
-if [[ $LAB_FAILED -gt 0 ]]; then
-    for log in "$LAB_TMP"/daemon-*.err; do
-        echo "=== $(basename "$log")"
-        sed 's/^/    /' "$log"
-    done
-fi
-lab_finish
+daemon_finish

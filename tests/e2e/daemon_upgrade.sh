@@ -119,10 +119,4 @@ upgrade_to "$BUILT" built
 
 daemon_stop
 lab_check_eq "the daemon exits 0" "$DAEMON_RC" 0
-if [[ $LAB_FAILED -gt 0 ]]; then
-    for log in "$LAB_TMP"/daemon-*.err; do
-        echo "=== $(basename "$log")"
-        sed 's/^/    /' "$log"
-    done
-fi
-lab_finish
+daemon_finish
