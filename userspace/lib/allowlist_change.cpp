@@ -17,7 +17,7 @@ std::set<Prefix> sourceSet(const OriginMap& origins, const std::string& source) 
 
 }  // namespace
 
-AllowlistEditor::AllowlistEditor(const MapSet& maps) : maps_(maps), allowlist_(maps), origins_(maps) {}
+AllowlistEditor::AllowlistEditor(const MapSet& maps) : allowlist_(maps), origins_(maps) {}
 
 // The origin records are the controller's view of the tries (each trie
 // prefix has at least one, with its rule id), read in a few batched system

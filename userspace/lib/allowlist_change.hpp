@@ -62,7 +62,6 @@ private:
                             const std::set<Prefix>& after) const;
     RuleIds knownRules() const;
 
-    const MapSet& maps_;
     Allowlist allowlist_;
     Origins origins_;
     mutable std::optional<OriginMap> current_;  // prefix -> sources and rule id, read on first use
