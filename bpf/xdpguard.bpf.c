@@ -183,10 +183,20 @@ static __always_inline __u64 source_network_key(int ipv6, struct l3_info *l3)
 	       ((__u64)(bpf_ntohl(l3->saddr4) >> 8) << 32);
 }
 
-/* Credits the denied SYN to its source network (see xg_src_slot in abi.h).
- * Under a flood the clock is read only every 64th SYN of a network: a
- * per-SYN timestamp cost as much as the rest of this function. */
-static __always_inline void record_denied_source(int ipv6, struct l3_info *l3)
+/* This CPU's coarse clock, read again only at a new tick (see xg_feed_budget). */
+static __always_inline __u64 coarse_now(struct xg_feed_budget *cpu)
+{
+	__u64 jiffies = bpf_jiffies64();
+
+	if (jiffies != cpu->clock_jiffies) {
+		cpu->clock_jiffies = jiffies;
+		cpu->clock_ns = bpf_ktime_get_coarse_ns();
+	}
+	return cpu->clock_ns;
+}
+
+/* Credits the denied SYN to its source network (see xg_src_slot in abi.h). */
+static __always_inline void record_denied_source(int ipv6, struct l3_info *l3, __u64 now)
 {
 	__u64 key = source_network_key(ipv6, l3);
 	__u32 slot_idx = (__u32)((key * 0x9E3779B97F4A7C15ULL) >> 52) & (XG_SRC_SLOTS - 1);
@@ -195,48 +205,42 @@ static __always_inline void record_denied_source(int ipv6, struct l3_info *l3)
 	if (!slot)
 		return;
 	if (slot->key == key) {
-		if (++slot->denied_syns < 64 || !(slot->denied_syns & 63))
-			slot->last_seen_ns = bpf_ktime_get_coarse_ns();
+		slot->denied_syns++;
+		slot->last_seen_ns = now;
 	} else if (slot->denied_syns > 1) {
 		slot->denied_syns--; /* wear down the holder; see abi.h */
 	} else {
 		slot->key = key;
 		slot->denied_syns = 1;
-		slot->last_seen_ns = bpf_ktime_get_coarse_ns();
+		slot->last_seen_ns = now;
 	}
 }
 
 /* Takes a token from this CPU's feed budget (see xg_feed_budget). */
-static __always_inline int feed_token(const struct xg_config *cfg)
+static __always_inline int feed_token(const struct xg_config *cfg, struct xg_feed_budget *cpu, __u64 now)
 {
-	__u32 zero = 0;
-	struct xg_feed_budget *budget = bpf_map_lookup_elem(&XG_MAP_FEED_BUDGET, &zero);
-	__u64 now;
-
-	if (!budget || !cfg->feed_rate)
+	if (!cfg->feed_rate)
 		return 0;
-	if (budget->used >= cfg->feed_rate) {
-		if (++budget->skipped & 255)
+	if (cpu->used >= cfg->feed_rate) {
+		if (now - cpu->window_start_ns < 1000000000ULL)
 			return 0;
-		now = bpf_ktime_get_coarse_ns();
-		if (now - budget->window_start_ns < 1000000000ULL)
-			return 0;
-		budget->window_start_ns = now;
-		budget->used = 0;
+		cpu->window_start_ns = now;
+		cpu->used = 0;
 	}
-	budget->used++;
+	cpu->used++;
 	return 1;
 }
 
 /* Reports a denied SYN to the drop feed, within the budget. */
-static __always_inline void report_denied(struct xdp_md *ctx, const struct xg_config *cfg, int ipv6,
+static __always_inline void report_denied(struct xdp_md *ctx, const struct xg_config *cfg,
+					  struct xg_feed_budget *cpu, __u64 now, int ipv6,
 					  struct l3_info *l3, const struct tcphdr *tcp, __u16 vlan_id)
 {
 	struct xg_drop_event event = {};
 
-	if (!feed_token(cfg))
+	if (!feed_token(cfg, cpu, now))
 		return;
-	event.time_ns = bpf_ktime_get_coarse_ns();
+	event.time_ns = now;
 	event.ifindex = ctx->ingress_ifindex;
 	event.sport = bpf_ntohs(tcp->source);
 	event.dport = bpf_ntohs(tcp->dest);
@@ -248,6 +252,22 @@ static __always_inline void report_denied(struct xdp_md *ctx, const struct xg_co
 	else
 		__builtin_memcpy(event.saddr, &l3->saddr4, sizeof(l3->saddr4));
 	bpf_ringbuf_output(&XG_MAP_DROP_FEED, &event, sizeof(event), 0);
+}
+
+/* A denied SYN: who sent it, the drop feed, then the verdict. */
+static __always_inline int deny(struct xdp_md *ctx, const struct xg_config *cfg, int ipv6,
+				struct l3_info *l3, const struct tcphdr *tcp, __u16 vlan_id)
+{
+	__u32 zero = 0;
+	struct xg_feed_budget *cpu = bpf_map_lookup_elem(&XG_MAP_FEED_BUDGET, &zero);
+
+	if (cpu) {
+		__u64 now = coarse_now(cpu);
+
+		record_denied_source(ipv6, l3, now);
+		report_denied(ctx, cfg, cpu, now, ipv6, l3, tcp, vlan_id);
+	}
+	return verdict(ipv6 ? XG_REASON_DENIED_V6 : XG_REASON_DENIED_V4, cfg);
 }
 
 SEC("xdp")
@@ -303,9 +323,7 @@ int xdpguard_filter(struct xdp_md *ctx)
 		return XDP_PASS;
 	if (source_allowed(ipv6, &l3))
 		return XDP_PASS;
-	record_denied_source(ipv6, &l3);
-	report_denied(ctx, cfg, ipv6, &l3, tcp, vlan_id);
-	return verdict(ipv6 ? XG_REASON_DENIED_V6 : XG_REASON_DENIED_V4, cfg);
+	return deny(ctx, cfg, ipv6, &l3, tcp, vlan_id);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

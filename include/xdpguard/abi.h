@@ -159,12 +159,18 @@ struct xg_drop_event {
 	__u8 saddr[16]; /* network order; IPv4 in the first 4 bytes */
 };
 
-/* Per-CPU token bucket of the feed: `used` events since `window_start_ns`;
- * when the budget is spent the clock is read only every 256th denied SYN. */
+/* Per-CPU token bucket of the feed: `used` events since `window_start_ns`.
+ * Beside it, the CPU's cached CLOCK_MONOTONIC_COARSE: the coarse clock moves
+ * only at a timer tick, so the program reads it (a helper call) only when
+ * bpf_jiffies64() (an inlined load) shows a new tick, and otherwise uses
+ * `clock_ns`. A flood from scattered sources needs a time at nearly every
+ * SYN, for each new holder of a denied-source slot. */
 struct xg_feed_budget {
 	__u64 window_start_ns;
 	__u32 used;
-	__u32 skipped;
+	__u32 reserved;
+	__u64 clock_jiffies; /* bpf_jiffies64() when clock_ns was read */
+	__u64 clock_ns;	     /* bpf_ktime_get_coarse_ns() at that tick */
 };
 
 /* Run-time configuration: one element of a single-slot array map, read once

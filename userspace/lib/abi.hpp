@@ -11,7 +11,7 @@ static_assert(sizeof(xg_rule_counter) == 8, "per-CPU values are read as one u64 
 static_assert(sizeof(xg_stat_counter) == 8, "per-CPU values are read as one u64 per CPU");
 static_assert(sizeof(xg_config) == 16 + 8 * XG_PORT_WORDS);
 static_assert(sizeof(xg_drop_event) == 40);
-static_assert(sizeof(xg_feed_budget) == 16);
+static_assert(sizeof(xg_feed_budget) == 32);
 static_assert(sizeof(xg_src_slot) == 24);
 static_assert(sizeof(xg_origin_key) == 24 + XG_SOURCE_NAME_MAX);
 static_assert(sizeof(xg_origin) == 16);
