@@ -11,7 +11,7 @@
 
 #include <linux/types.h>
 
-#define XG_LAYOUT_VERSION 1
+#define XG_LAYOUT_VERSION 2
 
 /* Map names (BPF object names are truncated at 15 characters). */
 #define XG_MAP_ALLOW_V4 xg_allow_v4
