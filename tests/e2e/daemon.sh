@@ -110,6 +110,19 @@ reloads=$(daemon_log_count "reloaded: ")
 write_config
 lab_check "the repaired config is reloaded (inotify)" daemon_wait_log "reloaded: " $((reloads + 1))
 
+lab_step "break glass under the running daemon: bypass at once, shown in metrics, kept over a reload"
+lab_check_xg_exit "mode bypass" 0 mode bypass
+lab_check "spammer -> [$LAB_SRV_SP4]:25 connects at once" spammer_connects
+text=$(prom get "http://127.0.0.1:$METRICS_PORT/metrics")
+lab_check_eq "the daemon's metrics: xdpguard_mode{mode=bypass}" "$(metric "$text" xdpguard_mode mode=bypass)" 1
+lab_check_eq "the daemon's metrics: xdpguard_mode{mode=enforce}" "$(metric "$text" xdpguard_mode mode=enforce)" 0
+reloads=$(daemon_log_count "reloaded: ")
+kill -HUP "$DAEMON_PID"
+lab_check "the daemon reloads the unchanged config" daemon_wait_log "reloaded: " $((reloads + 1))
+lab_check_eq "bypass holds over the reload" "$(xg_json mode)" bypass
+lab_check_xg_exit "mode enforce" 0 mode enforce
+lab_check "spammer -> [$LAB_SRV_SP4]:25 fails again within 5 s" lab_wait_until 5 spammer_fails
+
 lab_step "the drop log and the source metrics"
 lab_check "the drop log has the spammer's denied SYN" \
     grep -qE "denied SYN from $LAB_SP4 port [0-9]+ to port 25 on $LAB_IF_SRV_SP" "$DAEMON_LOG.out"
