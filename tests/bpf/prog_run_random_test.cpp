@@ -7,6 +7,8 @@
 // Each test case loads one program whose maps serve every step; the model
 // is lpm_reference.hpp, the checks allowlist_consistency.hpp. The seed is
 // printed with any failure; XDPGUARD_RANDOM_SEED=<n> replays it.
+#include <linux/bpf.h>
+
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdlib>
@@ -16,6 +18,7 @@
 
 #include "allowlist_change.hpp"
 #include "allowlist_consistency.hpp"
+#include "origins.hpp"
 #include "lpm_reference.hpp"
 
 namespace xdpguard::test {
@@ -265,6 +268,41 @@ TEST_CASE("Random allowlists: adds beside prefixes without an origin record keep
     listed.insert(listed.end(), more.begin(), more.end());
     addAs("file add of orphans and new prefixes", "file:gateways", listed);
     checker.checkPrefilter("after the adds", allowed);
+}
+
+// A change killed between its record and trie writes leaves a ghost: P
+// recorded by file:a under id r, not in the tries. A later add of P by
+// another source (which reads only its own records) gives P a second id;
+// the next sync must bring every record of P to the id the tries use and
+// free the other, so that no id is lost and none is shared.
+TEST_CASE("Records that disagree on a prefix's rule id are repaired by the next sync", "[prog_run]") {
+    FilterUnderTest filter;
+    const Prefix ghost = Prefix::parse("192.0.2.0/24");
+    const Prefix other = Prefix::parse("198.51.100.0/24");
+    Origins origins(filter.maps());
+    const uint32_t interruptedId = filter.allowlist().reserve({ghost}, 0).at(ghost);
+    origins.add(ghost, "file:a", interruptedId);  // killed before the tries
+
+    applyAsController(filter.maps(), Change::Add, kManualSource, {ghost});
+    const std::optional<uint32_t> heldId = filter.allowlist().exactRuleIdOf(ghost);
+    REQUIRE(heldId.has_value());
+    REQUIRE(*heldId != interruptedId);  // the add could not see file:a's record
+    CHECK(filter.allowlist().usedRuleIds() == 2);
+
+    applyAsController(filter.maps(), Change::Sync, "file:a", {ghost, other});
+    CHECK(origins.ruleIdOf(ghost, "file:a") == heldId);
+    CHECK(origins.ruleIdOf(ghost, kManualSource) == heldId);
+    CHECK(filter.allowlist().exactRuleIdOf(ghost) == heldId);
+    CHECK(filter.allowlist().usedRuleIds() == 2);  // the stray id went free; `other` took one
+    CHECK(filter.allowlist().exactRuleIdOf(other) != heldId);
+
+    applyAsController(filter.maps(), Change::Remove, "file:a", {ghost});
+    applyAsController(filter.maps(), Change::Remove, kManualSource, {ghost});
+    CHECK_FALSE(filter.allowlist().exactRuleIdOf(ghost).has_value());
+    CHECK(filter.allowlist().usedRuleIds() == 1);  // only `other`'s id: nothing leaked
+    auto v4 = [](uint32_t address) { return Net{Family::V4, Bits128(address) << 96, 32}; };
+    CHECK(filter.synFrom(v4(0xc000020a)) == XDP_DROP);  // 192.0.2.10
+    CHECK(filter.synFrom(v4(0xc633640a)) == XDP_PASS);  // 198.51.100.10
 }
 
 }  // namespace xdpguard::test

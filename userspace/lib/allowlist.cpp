@@ -51,17 +51,32 @@ int withTrieKey(const MapSet& maps, const Prefix& prefix, Fn&& fn) {
 // Writes one family's rules with batched updates. The kernel's generic
 // batch update cannot refuse existing keys (BPF_NOEXIST), so callers pass
 // only prefixes the tries do not hold, as read under the pin-dir lock.
-// Returns 0 or the errno of a failed batch; `written` says how far it got.
+// Returns 0 or the errno of a failed batch. `reached`: how many keys may
+// have been written, all of them after a failure (a batch the kernel
+// refuses up front does not report how far it got). `failed`: the key the
+// kernel stopped at, if it said.
+struct BatchResult {
+    int err = 0;
+    size_t reached = 0;
+    std::optional<size_t> failed;
+};
+
 template <typename Key>
-int insertBatch(int trieFd, const std::vector<Key>& keys, const std::vector<xg_rule>& rules, size_t& written) {
-    written = 0;
-    while (written < keys.size()) {
-        uint32_t count = static_cast<uint32_t>(keys.size() - written);
-        const int rc = bpf_map_update_batch(trieFd, keys.data() + written, rules.data() + written, &count, nullptr);
-        written += count;
-        if (rc) return errno;
+BatchResult insertBatch(int trieFd, const std::vector<Key>& keys, const std::vector<xg_rule>& rules) {
+    BatchResult result;
+    while (result.reached < keys.size()) {
+        const auto requested = static_cast<uint32_t>(keys.size() - result.reached);
+        uint32_t count = requested;
+        if (bpf_map_update_batch(trieFd, keys.data() + result.reached, rules.data() + result.reached, &count,
+                                 nullptr)) {
+            result.err = errno;
+            if (count < requested) result.failed = result.reached + count;
+            result.reached = keys.size();
+            return result;
+        }
+        result.reached += count;
     }
-    return 0;
+    return result;
 }
 
 int deleteRule(const MapSet& maps, const Prefix& prefix) {
@@ -125,12 +140,7 @@ size_t Allowlist::size() const {
 }
 
 RuleIds Allowlist::reserve(const std::vector<Prefix>& fresh, size_t presentCount) {
-    if (presentCount + fresh.size() > capacity_)
-        throw Error(ErrorKind::Runtime,
-                    "the allowlist holds at most " + std::to_string(capacity_) + " prefixes (" +
-                        std::to_string(presentCount) + " present, " + std::to_string(fresh.size()) +
-                        " to add; a change adds before it removes); nothing was changed. Raise it with "
-                        "`xdpguard detach --all --purge` and `attach --max-prefixes N`");
+    checkRoom(fresh.size(), presentCount);
     RuleIds assigned;
     if (fresh.empty()) return assigned;
     // Ids are taken in the pinned bitmap before any record or trie names
@@ -138,6 +148,15 @@ RuleIds Allowlist::reserve(const std::vector<Prefix>& fresh, size_t presentCount
     const std::vector<uint32_t> ids = RuleIdPool(maps_, capacity_).take(fresh.size());
     for (size_t i = 0; i < fresh.size(); ++i) assigned[fresh[i]] = ids[i];
     return assigned;
+}
+
+void Allowlist::checkRoom(size_t freshCount, size_t presentCount) const {
+    if (presentCount + freshCount > capacity_)
+        throw Error(ErrorKind::Runtime,
+                    "the allowlist holds at most " + std::to_string(capacity_) + " prefixes (" +
+                        std::to_string(presentCount) + " present, " + std::to_string(freshCount) +
+                        " to add; a change adds before it removes); nothing was changed. Raise it with "
+                        "`xdpguard detach --all --purge` and `attach --max-prefixes N`");
 }
 
 void Allowlist::insert(const RuleIds& rules) {
@@ -163,15 +182,17 @@ void Allowlist::insert(const RuleIds& rules) {
             order6.push_back(prefix);
         }
     }
-    size_t written4 = 0, written6 = 0;
-    int err = insertBatch(maps_.allowV4.get(), keys4, rules4, written4);
-    if (!err) err = insertBatch(maps_.allowV6.get(), keys6, rules6, written6);
-    if (err) {  // all or nothing
-        for (size_t i = 0; i < written4; ++i) deleteRule(maps_, order4[i]);
-        for (size_t i = 0; i < written6; ++i) deleteRule(maps_, order6[i]);
-        const Prefix& failed = written4 < order4.size() ? order4[written4] : order6[written6];
-        failErrno(err, "add " + failed.str() + " to the allowlist (nothing was added)");
-    }
+    const BatchResult v4 = insertBatch(maps_.allowV4.get(), keys4, rules4);
+    const BatchResult v6 = v4.err ? BatchResult{} : insertBatch(maps_.allowV6.get(), keys6, rules6);
+    if (!v4.err && !v6.err) return;
+    // All or nothing. The tries held none of these prefixes (see the
+    // header), so deleting each one this call may have written is safe.
+    for (size_t i = 0; i < v4.reached; ++i) deleteRule(maps_, order4[i]);
+    for (size_t i = 0; i < v6.reached; ++i) deleteRule(maps_, order6[i]);
+    const BatchResult& bad = v4.err ? v4 : v6;
+    const std::vector<Prefix>& order = v4.err ? order4 : order6;
+    const std::string what = bad.failed ? order[*bad.failed].str() : std::to_string(order.size()) + " prefixes";
+    failErrno(bad.err, "add " + what + " to the allowlist (nothing was added)");
 }
 
 RuleIds Allowlist::add(const std::vector<Prefix>& prefixes, const RuleIds& present) {

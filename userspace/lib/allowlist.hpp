@@ -57,6 +57,8 @@ public:
     // their ids (counter zeroed, prefilter first), in batches, all or
     // nothing.
     RuleIds reserve(const std::vector<Prefix>& fresh, size_t presentCount);
+    // The capacity check of reserve() alone: Runtime error naming the limit.
+    void checkRoom(size_t freshCount, size_t presentCount) const;
     void insert(const RuleIds& rules);
     // True if the tries hold exactly this prefix under this rule id.
     bool holds(const Prefix& prefix, uint32_t ruleId) const;

@@ -116,8 +116,31 @@ void AllowlistEditor::reconcile() {
         (*current_)[prefix] = PrefixOrigin{{kManualSource}, id};
         orphans_[prefix] = id;
     }
-    for (const auto& [prefix, origin] : *current_)
-        if (!inTries.count(prefix)) ghosts_.insert(prefix);
+    for (auto& [prefix, origin] : *current_) {
+        const auto held = inTries.find(prefix);
+        if (held == inTries.end()) ghosts_.insert(prefix);
+        relabel(prefix, origin, held == inTries.end() ? origin.ruleId : held->second);
+    }
+    // A stray id goes free only if nothing names it any more.
+    std::set<uint32_t> named;
+    for (const auto& [prefix, id] : inTries) named.insert(id);
+    for (const auto& [prefix, origin] : *current_) named.insert(origin.ruleId);
+    for (uint32_t id : strays_)
+        if (!named.count(id)) freedStrays_.push_back(id);
+}
+
+// The records of a prefix must name the id the tries hold it under (or,
+// for a ghost, one id): a record naming another id, left by an interrupted
+// change or an older controller, would free the wrong id on removal, and a
+// later prefix could then share a counter with this one.
+void AllowlistEditor::relabel(const Prefix& prefix, PrefixOrigin& origin, uint32_t id) {
+    if (origin.ruleId == id && origin.strayIds.empty()) return;
+    if (origin.ruleId != id) strays_.push_back(origin.ruleId);
+    for (uint32_t stray : origin.strayIds)
+        if (stray != id) strays_.push_back(stray);
+    origin.ruleId = id;
+    origin.strayIds.clear();
+    relabels_[prefix] = id;
 }
 
 // An add in the same order as apply(), touching only the named prefixes: a
@@ -157,12 +180,19 @@ void AllowlistEditor::apply(const ChangePlan& plan) {
     std::vector<Prefix> fresh;  // prefixes the tries do not hold yet
     for (const Prefix& prefix : plan.added)
         if (!current.count(prefix)) fresh.push_back(prefix);
-    RuleIds reserved = allowlist_.reserve(fresh, current.size());
+    // Both capacities are checked before anything is taken or written.
+    allowlist_.checkRoom(fresh.size(), current.size());
     size_t records = 0;
     for (const auto& [prefix, origin] : current) records += origin.sources.size();
     if (records + plan.added.size() > origins_.capacity())
         throw Error(ErrorKind::Runtime, "the allowlist's source records are full (" +
                                             std::to_string(origins_.capacity()) + "); nothing was changed");
+    RuleIds reserved = allowlist_.reserve(fresh, current.size());
+
+    // Records follow the tries first; stray ids go free once no record names them.
+    for (const auto& [prefix, id] : relabels_)
+        for (const std::string& source : current.at(prefix).sources) origins_.setRuleId(prefix, source, id);
+    allowlist_.release(freedStrays_);
 
     // Adds: records first, then the tries. Interrupted in between, a new
     // prefix is a ghost (recorded, not yet allowed) that the next change

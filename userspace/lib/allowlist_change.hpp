@@ -57,6 +57,7 @@ public:
 
 private:
     const OriginMap& current() const;
+    void relabel(const Prefix& prefix, PrefixOrigin& origin, uint32_t id);
     void applyNamedAdd(const ChangePlan& plan);
     ChangePlan planFromSets(const std::string& source, const std::set<Prefix>& before,
                             const std::set<Prefix>& after) const;
@@ -68,6 +69,9 @@ private:
     RuleIds orphans_;    // in the tries, not yet recorded
     std::set<Prefix> ghosts_;  // recorded, not in the tries
     RuleIds namedGhosts_;      // the same, found by planAdd, with their ids
+    RuleIds relabels_;         // prefixes whose records must name this id (reconcile)
+    std::vector<uint32_t> strays_;       // ids records named besides the right one
+    std::vector<uint32_t> freedStrays_;  // of those, the ones nothing names any more
     RuleIds namedHeld_;        // named by planAdd, new to the source, already in the tries
     RuleIds namedRelabels_;    // named by planAdd, recorded under an id the tries do not use for them
     bool applied_ = false;

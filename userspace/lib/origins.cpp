@@ -82,8 +82,12 @@ OriginMap Origins::all() const {
         auto it = origins.empty() || std::prev(origins.end())->first != record.prefix
                       ? origins.emplace_hint(origins.end(), record.prefix, PrefixOrigin{})
                       : std::prev(origins.end());
-        it->second.sources.insert(sourceOf(all[record.key]));
-        it->second.ruleId = record.ruleId;
+        PrefixOrigin& origin = it->second;
+        if (!origin.sources.empty() && record.ruleId != origin.ruleId &&
+            std::find(origin.strayIds.begin(), origin.strayIds.end(), record.ruleId) == origin.strayIds.end())
+            origin.strayIds.push_back(record.ruleId);
+        if (origin.sources.empty()) origin.ruleId = record.ruleId;
+        origin.sources.insert(sourceOf(all[record.key]));
     }
     return origins;
 }
@@ -126,12 +130,17 @@ void Origins::addNew(const std::vector<Prefix>& prefixes, const std::string& sou
         keys.push_back(makeKey(prefix, source));
         values.push_back({now, ruleIds.at(prefix), 0});
     }
+    // A failure leaves records whose prefixes are not in the tries yet:
+    // ghosts the next change completes (see AllowlistEditor::apply).
     for (size_t done = 0; done < keys.size();) {
-        uint32_t count = static_cast<uint32_t>(keys.size() - done);
-        const int rc = bpf_map_update_batch(maps_.origins.get(), keys.data() + done, values.data() + done, &count,
-                                            nullptr);
+        const auto requested = static_cast<uint32_t>(keys.size() - done);
+        uint32_t count = requested;
+        if (bpf_map_update_batch(maps_.origins.get(), keys.data() + done, values.data() + done, &count, nullptr)) {
+            const std::string what = count < requested ? prefixes[done + count].str()
+                                                       : std::to_string(keys.size() - done) + " prefixes";
+            failErrno(errno, "record " + what + " as listed by " + source);
+        }
         done += count;
-        if (rc) failErrno(errno, "record " + prefixes[std::min(done, keys.size() - 1)].str() + " as listed by " + source);
     }
 }
 

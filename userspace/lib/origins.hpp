@@ -25,6 +25,9 @@ void validateSourceName(const std::string& source);
 struct PrefixOrigin {
     std::set<std::string> sources;
     uint32_t ruleId = 0;
+    // Other ids the prefix's records name: only after an interrupted change
+    // or an older controller; AllowlistEditor::reconcile() repairs them.
+    std::vector<uint32_t> strayIds = {};
 };
 
 using OriginMap = std::map<Prefix, PrefixOrigin>;
