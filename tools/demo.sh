@@ -69,12 +69,8 @@ if [[ -t 1 ]]; then BOLD=$'\e[1m' PLAIN=$'\e[0m'; else BOLD='' PLAIN=''; fi
 
 # shellcheck disable=SC2317  # called by nsd_lab.sh
 nsd_zone() {
+    nsd_zone_head "$1"
     cat <<EOF
-\$ORIGIN $ZONE.
-\$TTL 300
-@    SOA ns.$ZONE. hostmaster.$ZONE. $1 3600 600 86400 300
-@    NS  ns.$ZONE.
-ns   A   192.0.2.53
 spf  TXT "v=spf1 ip4:203.0.113.0/24 ip6:2001:db8:3::/64 -all"
 EOF
 }

@@ -30,12 +30,8 @@ FIRST_TTL=8 SECOND_TTL=5
 # nsd_zone SERIAL TTL MAIL_RECORD: the zone, with MAIL_RECORD as the SPF
 # record of mail.example.test at TTL seconds (the other records at 300).
 nsd_zone() {
+    nsd_zone_head "$1"
     cat <<EOF
-\$ORIGIN $ZONE.
-\$TTL 300
-@      SOA ns.$ZONE. hostmaster.$ZONE. $1 3600 600 86400 300
-@      NS  ns.$ZONE.
-ns     A   192.0.2.53
 mail $2 TXT "$3"
 relay  TXT "v=spf1 ip4:198.51.100.0/26 -all"
 silent TXT "v=spf1 ip4:198.51.100.64/26 -all"

@@ -19,6 +19,18 @@ nsd_require() {
     [[ -x $NSD ]] || lab_skip_or_fail "'$NSD' is not installed (Debian package nsd)"
 }
 
+# nsd_zone_head SERIAL: the start every lab zone shares (origin, SOA with
+# that serial, NS and its address); nsd_zone prints its records after it.
+nsd_zone_head() {
+    cat <<EOF
+\$ORIGIN $ZONE.
+\$TTL 300
+@      SOA ns.$ZONE. hostmaster.$ZONE. $1 3600 600 86400 300
+@      NS  ns.$ZONE.
+ns     A   192.0.2.53
+EOF
+}
+
 # nsd_write_zone SERIAL ARGS...: nsd_zone's text into the zone file.
 nsd_write_zone() {
     nsd_zone "$@" >"$NSD_DIR/$ZONE.zone" || lab_die "cannot write the zone $ZONE"

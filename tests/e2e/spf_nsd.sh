@@ -25,12 +25,8 @@ ZONE=example.test
 nsd_zone() {
     local serial=$1 mail=$2 relay=$3 i
     {
+        nsd_zone_head "$serial"
         cat <<EOF
-\$ORIGIN $ZONE.
-\$TTL 300
-@          SOA ns.$ZONE. hostmaster.$ZONE. $serial 3600 600 86400 300
-@          NS  ns.$ZONE.
-ns         A   192.0.2.53
 
 ; one record in two strings: joined without a separator (RFC 7208 3.3)
 flat       TXT "v=spf1 ip4:192.0.2.0/24 " "ip4:198.51.100.0/25 -all"
