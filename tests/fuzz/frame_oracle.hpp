@@ -18,6 +18,20 @@
 
 namespace xdpguard::fuzz {
 
+// The address at `address` (network order, 4 or 16 bytes) as a /32 or /128.
+inline Prefix hostPrefix(bool ipv6, const uint8_t* address) {
+    if (ipv6) {
+        xg_lpm_v6 key{};
+        key.prefixlen = 128;
+        std::memcpy(key.addr, address, sizeof key.addr);
+        return Prefix::fromKey(key);
+    }
+    xg_lpm_v4 key{};
+    key.prefixlen = 32;
+    std::memcpy(&key.addr, address, sizeof key.addr);
+    return Prefix::fromKey(key);
+}
+
 inline constexpr uint16_t kProtectedPort = 25;
 
 enum class Expected { Pass, Drop, Either };
@@ -75,19 +89,7 @@ public:
     }
 
     // The source address as a host prefix (/32 or /128).
-    Prefix sourceAddress(bool ipv6) const {
-        const uint8_t* source = frame_.data() + l3_ + (ipv6 ? 8 : 12);
-        if (ipv6) {
-            xg_lpm_v6 key{};
-            key.prefixlen = 128;
-            std::memcpy(key.addr, source, sizeof key.addr);
-            return Prefix::fromKey(key);
-        }
-        xg_lpm_v4 key{};
-        key.prefixlen = 32;
-        std::memcpy(&key.addr, source, sizeof key.addr);
-        return Prefix::fromKey(key);
-    }
+    Prefix sourceAddress(bool ipv6) const { return hostPrefix(ipv6, frame_.data() + l3_ + (ipv6 ? 8 : 12)); }
 
 private:
     std::span<const uint8_t> frame_;

@@ -19,19 +19,6 @@ using fuzz::require;
 
 namespace {
 
-Prefix hostOf(bool ipv6, const uint8_t* address) {
-    if (ipv6) {
-        xg_lpm_v6 key{};
-        key.prefixlen = 128;
-        std::memcpy(key.addr, address, sizeof key.addr);
-        return Prefix::fromKey(key);
-    }
-    xg_lpm_v4 key{};
-    key.prefixlen = 32;
-    std::memcpy(&key.addr, address, sizeof key.addr);
-    return Prefix::fromKey(key);
-}
-
 // RFC 1071: the one's-complement sum of a header with its checksum is 0xffff.
 bool ipv4ChecksumValid(std::span<const uint8_t> header) {
     uint32_t sum = 0;
@@ -62,7 +49,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::array<uint8_t, 19> input{};
     std::memcpy(input.data(), data, std::min(size, input.size()));
     const bool ipv6 = input[0] & 1;
-    const Prefix source = hostOf(ipv6, &input[1]);
+    const Prefix source = fuzz::hostPrefix(ipv6, &input[1]);
     const uint16_t port = static_cast<uint16_t>(input[17] << 8 | input[18]);
     const std::string what = "SYN from " + source.str() + " to port " + std::to_string(port);
 

@@ -10,20 +10,11 @@
 #include <map>
 
 #include "abi.hpp"
+#include "coarse_clock.hpp"
 #include "error.hpp"
 
 namespace xdpguard {
 namespace {
-
-// The data plane stamps CLOCK_MONOTONIC_COARSE; people read wall-clock time.
-double monotonicNsToUnix(uint64_t stampNs) {
-    timespec boot{}, real{};
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &boot);
-    clock_gettime(CLOCK_REALTIME, &real);
-    const double nowBoot = double(boot.tv_sec) + double(boot.tv_nsec) / 1e9;
-    const double nowReal = double(real.tv_sec) + double(real.tv_nsec) / 1e9;
-    return nowReal - (nowBoot - double(stampNs) / 1e9);
-}
 
 Prefix networkOf(uint64_t key) {
     const bool v6 = (key >> XG_SRC_KEY_FAMILY_SHIFT) == XG_FAMILY_V6;
@@ -57,7 +48,7 @@ std::vector<DeniedSource> topDeniedSources(const MapSet& maps, size_t limit) {
     }
     std::vector<DeniedSource> sources;
     for (const auto& [key, total] : byNetwork)
-        sources.push_back({networkOf(key), total.denied_syns, monotonicNsToUnix(total.last_seen_ns)});
+        sources.push_back({networkOf(key), total.denied_syns, coarseMonotonicToUnix(total.last_seen_ns)});
     std::sort(sources.begin(), sources.end(), [](const DeniedSource& a, const DeniedSource& b) {
         if (a.deniedSyns != b.deniedSyns) return a.deniedSyns > b.deniedSyns;
         return a.lastSeenUnix > b.lastSeenUnix;

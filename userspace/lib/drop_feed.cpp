@@ -8,18 +8,11 @@
 #include <ctime>
 
 #include "abi.hpp"
+#include "coarse_clock.hpp"
 #include "error.hpp"
 
 namespace xdpguard {
 namespace {
-
-double coarseNsToUnix(uint64_t stampNs) {
-    timespec mono{}, real{};
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &mono);
-    clock_gettime(CLOCK_REALTIME, &real);
-    const double nowMono = double(mono.tv_sec) + double(mono.tv_nsec) / 1e9;
-    return double(real.tv_sec) + double(real.tv_nsec) / 1e9 - (nowMono - double(stampNs) / 1e9);
-}
 
 std::string interfaceName(uint32_t ifindex) {
     char name[IF_NAMESIZE] = {};
@@ -98,7 +91,7 @@ int DropFeed::onSample(void* self, void* data, size_t size) {
     if (size < sizeof(xg_drop_event)) return 0;
     xg_drop_event raw;
     std::memcpy(&raw, data, sizeof raw);
-    DropEvent event{coarseNsToUnix(raw.time_ns), interfaceName(raw.ifindex), sourceOf(raw), raw.sport, raw.dport,
+    DropEvent event{coarseMonotonicToUnix(raw.time_ns), interfaceName(raw.ifindex), sourceOf(raw), raw.sport, raw.dport,
                     raw.vlan, raw.action == XG_ACTION_DROPPED};
     static_cast<DropFeed*>(self)->handler_(event);
     return 0;
