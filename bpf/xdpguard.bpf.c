@@ -103,21 +103,28 @@ static __always_inline int bypassed(const struct xg_config *cfg)
 
 /* The one place where a special or denied verdict is counted and returned:
  * dropped when enforcing, counted as "would drop" and passed in monitor
- * mode. Without a config (controller never wrote one) nothing is dropped. */
-static __always_inline int verdict(enum xg_reason reason,
-				   const struct xg_config *cfg)
+ * mode. Without a config (controller never wrote one) nothing is dropped.
+ * Callers have ruled out bypass mode. */
+static __always_inline int counted_verdict(enum xg_reason reason,
+					   const struct xg_config *cfg)
 {
 	int enforce = cfg && (cfg->flags & XG_CFG_ENFORCE);
 	__u32 idx = XG_STAT_INDEX(reason, enforce ? XG_ACTION_DROPPED
 						 : XG_ACTION_MONITORED);
-	struct xg_stat_counter *cnt;
+	struct xg_stat_counter *cnt = bpf_map_lookup_elem(&XG_MAP_STATS, &idx);
 
-	if (bypassed(cfg))
-		return XDP_PASS;
-	cnt = bpf_map_lookup_elem(&XG_MAP_STATS, &idx);
 	if (cnt)
 		cnt->packets++; /* per-CPU slot: no atomic needed */
 	return enforce ? XDP_DROP : XDP_PASS;
+}
+
+/* A verdict on a malformed or evasive frame, found before the config was read. */
+static __always_inline int verdict(enum xg_reason reason,
+				   const struct xg_config *cfg)
+{
+	if (bypassed(cfg))
+		return XDP_PASS;
+	return counted_verdict(reason, cfg);
 }
 
 static __always_inline int port_protected(const struct xg_config *cfg,
@@ -254,7 +261,8 @@ static __always_inline void report_denied(struct xdp_md *ctx, const struct xg_co
 	bpf_ringbuf_output(&XG_MAP_DROP_FEED, &event, sizeof(event), 0);
 }
 
-/* A denied SYN: who sent it, the drop feed, then the verdict. */
+/* A denied SYN (bypass already ruled out): who sent it, the drop feed, then
+ * the verdict. */
 static __always_inline int deny(struct xdp_md *ctx, const struct xg_config *cfg, int ipv6,
 				struct l3_info *l3, const struct tcphdr *tcp, __u16 vlan_id)
 {
@@ -267,7 +275,7 @@ static __always_inline int deny(struct xdp_md *ctx, const struct xg_config *cfg,
 		record_denied_source(ipv6, l3, now);
 		report_denied(ctx, cfg, cpu, now, ipv6, l3, tcp, vlan_id);
 	}
-	return verdict(ipv6 ? XG_REASON_DENIED_V6 : XG_REASON_DENIED_V4, cfg);
+	return counted_verdict(ipv6 ? XG_REASON_DENIED_V6 : XG_REASON_DENIED_V4, cfg);
 }
 
 SEC("xdp")

@@ -151,7 +151,8 @@ void AllowlistEditor::applyNamedAdd(const ChangePlan& plan) {
     std::vector<Prefix> fresh;
     for (const Prefix& prefix : plan.added)
         if (!namedHeld_.count(prefix)) fresh.push_back(prefix);
-    RuleIds reserved = allowlist_.reserve(fresh, allowlist_.usedRuleIds());
+    // The plan counted the ids in use: no second read of the bitmap.
+    RuleIds reserved = allowlist_.reserve(fresh, plan.allowlistSizeAfter - fresh.size());
     rules.insert(reserved.begin(), reserved.end());
     std::vector<Prefix> recorded;
     try {
