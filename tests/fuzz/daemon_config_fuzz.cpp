@@ -1,7 +1,7 @@
 // parseDaemonConfig on arbitrary bytes (the daemon's /etc/xdpguard/xdpguard.toml):
 // it returns a configuration the daemon can use as it is, or throws
 // ConfigError listing every problem as "NAME:LINE:COLUMN: what", at a line
-// the file has. Nothing else may escape: not toml++'s own parse_error, not a
+// the file has, each one line of printable text whatever bytes the file holds. Nothing else may escape: not toml++'s own parse_error, not a
 // bare Error without a location.
 #include <algorithm>
 #include <cctype>
@@ -45,6 +45,8 @@ void checkProblems(const ConfigError& e, std::string_view text) {
         joined += (joined.empty() ? "" : "\n") + problem;
         std::string_view rest(problem);
         require(rest.starts_with(kName + ":"), "each problem starts with the file name", problem);
+        require(std::all_of(problem.begin(), problem.end(), [](unsigned char c) { return c >= 0x20 && c < 0x7f; }),
+                "each problem is one line of printable text (the file's bytes escaped)", problem);
         rest.remove_prefix(kName.size() + 1);
         const uint64_t line = numberBeforeColon(rest);
         const uint64_t column = numberBeforeColon(rest);

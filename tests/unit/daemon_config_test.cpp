@@ -240,12 +240,14 @@ TEST_CASE("the interface list must name at least one valid interface, once", "[u
     CHECK(problemOf("pin_dir = \"/sys/fs/bpf/x\"\n") ==
           "xdpguard.toml:1:1: filter.interfaces is required: the interfaces mail arrives on, like "
           "interfaces = [\"eth0\"]");
-    for (const char* bad : {"", "a-sixteen-chars!", "eth0:1", "eth/0", "eth 0", "..", "eth0\t"}) {
-        INFO("interface: " << bad);
-        CHECK(problemOf(std::string("[filter]\ninterfaces = [\"") + bad + "\"]\n") ==
-              std::string("xdpguard.toml:2:15: \"") + bad +
+    const auto badName = [](const std::string& name, const std::string& shown) {
+        INFO("interface: " << shown);
+        CHECK(problemOf("[filter]\ninterfaces = [\"" + name + "\"]\n") ==
+              "xdpguard.toml:2:15: \"" + shown +
                   "\" is not a network interface name: 1 to 15 characters without '/', ':' or spaces");
-    }
+    };
+    for (const char* bad : {"", "a-sixteen-chars!", "eth0:1", "eth/0", "eth 0", ".."}) badName(bad, bad);
+    badName("eth0\t", "eth0\\x09");  // control bytes are shown escaped
     CHECK(parsed("[filter]\ninterfaces = [\"fifteen-chars-0\"]\n").interfaces.size() == 1);
     CHECK(problemOf("[filter]\ninterfaces = [\"eth0\", \"eth0\"]\n") ==
           "xdpguard.toml:2:23: interface \"eth0\" is listed twice");

@@ -5,9 +5,11 @@
 #include <string>
 #include <vector>
 
+#include "allow_file.hpp"
 #include "daemon_config.hpp"
 #include "error.hpp"
 #include "fake_resolver.hpp"
+#include "origins.hpp"
 #include "prefix.hpp"
 #include "spf_record.hpp"
 
@@ -61,4 +63,32 @@ TEST_CASE("A config string continued after a line-ending backslash keeps its non
     const DaemonConfig config =
         parseDaemonConfig("[filter]\ninterfaces = [\"\"\"\\\n\xc2\xa7\"\"\"]\n", "xdpguard.toml");
     CHECK(config.interfaces == std::vector<std::string>{"\xc2\xa7"});
+}
+
+// corpus/daemon_config/regression_nul_in_quoted_value.toml: a problem quoted
+// the config's string as it was, and a TOML "\u0000" is a NUL byte, so the
+// message (what() is a C string) ended at it and lost the problems after it;
+// a "\n" in a string would have started a line that looks like a problem.
+TEST_CASE("A config problem quoting a string with a NUL or newline escapes it and keeps every problem",
+          "[unit][fuzz]") {
+    try {
+        parseDaemonConfig("[filter]\ninterfaces = [\"eth0\"]\n[sources]\nspf = [\"a\\u0000b.example\"]\n"
+                          "files = [\"/etc/a\\nb.txt\", \"rel.txt\"]\n",
+                          "xdpguard.toml");
+        FAIL("accepted");
+    } catch (const ConfigError& e) {
+        REQUIRE(e.problems().size() == 3);
+        CHECK(e.problems()[0] == "xdpguard.toml:4:8: sources.spf: \"a\\x00b.example\" may contain only letters, "
+                                 "digits, '-', '_' and dots");
+        CHECK(e.problems()[1].starts_with("xdpguard.toml:5:10: sources.files: /etc/a\\x0ab.txt "));
+        CHECK(e.problems()[2].starts_with("xdpguard.toml:5:27: sources.files: rel.txt must be an absolute path"));
+        CHECK(std::string(e.what()) == e.problems()[0] + "\n" + e.problems()[1] + "\n" + e.problems()[2]);
+    }
+}
+
+TEST_CASE("Errors quoting a prefix file's line or a source name escape control bytes", "[unit][fuzz]") {
+    CHECK_THROWS_WITH(parseAllowText("192.0.2.0/24 \x1b[2J\n", "gw.txt"),
+                      "gw.txt:1: expected one prefix per line, got '192.0.2.0/24 \\x1b[2J' (comments start with #)");
+    CHECK_THROWS_WITH(validateSourceName("file:a\tb"),
+                      "source name 'file:a\\x09b' may contain only printable characters, no spaces or commas");
 }

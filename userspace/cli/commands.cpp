@@ -215,7 +215,7 @@ int runAllowList(const Controller& controller, bool json) {
 
 int runMode(Controller& controller, const std::string& mode, bool force, bool dryRun) {
     const std::optional<Mode> wanted = parseMode(mode);
-    if (!wanted) badInput("unknown mode '" + mode + "': use enforce, monitor or bypass");
+    if (!wanted) badInput("unknown mode '" + printable(mode) + "': use enforce, monitor or bypass");
     const FilterSettings before = controller.setMode(*wanted, force, dryRun);
     std::cout << "mode " << modeName(before.mode) << " -> " << mode
               << (dryRun ? " (dry run: nothing changed)" : "") << "\n";

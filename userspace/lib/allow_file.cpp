@@ -36,7 +36,7 @@ std::vector<Prefix> parseAllowText(std::string_view text, const std::string& nam
         if (line.empty()) continue;
         const std::string where = name + ":" + std::to_string(lineNumber) + ": ";
         if (line.find_first_of(" \t") != std::string_view::npos)
-            badInput(where + "expected one prefix per line, got '" + std::string(line) +
+            badInput(where + "expected one prefix per line, got '" + printable(line) +
                      "' (comments start with #)");
         try {
             prefixes.insert(Prefix::parse(line));

@@ -59,7 +59,7 @@ int createLink(int programFd, uint32_t ifindex, XdpMode mode) {
 
 uint32_t interfaceIndex(const std::string& ifname) {
     uint32_t ifindex = if_nametoindex(ifname.c_str());
-    if (ifindex == 0) badInput("no network interface named '" + ifname + "' (see `ip link`)");
+    if (ifindex == 0) badInput("no network interface named '" + printable(ifname) + "' (see `ip link`)");
     return ifindex;
 }
 
@@ -75,7 +75,7 @@ XdpMode parseXdpMode(const std::string& text) {
     if (text == "auto") return XdpMode::Auto;
     if (text == "native" || text == "drv") return XdpMode::Native;
     if (text == "generic" || text == "skb") return XdpMode::Generic;
-    badInput("unknown XDP mode '" + text + "': use auto, native or generic");
+    badInput("unknown XDP mode '" + printable(text) + "': use auto, native or generic");
 }
 
 XdpMode Attachments::attach(const std::string& ifname, int programFd, XdpMode requested) {

@@ -4,6 +4,8 @@
 #include <cctype>
 #include <tuple>
 
+#include "error.hpp"
+
 namespace xdpguard::config {
 namespace {
 
@@ -29,7 +31,9 @@ size_t editDistance(std::string_view a, std::string_view b) {
 
 void Problems::add(const toml::source_position& at, std::string what) {
     // toml++ counts from 1; 0 means "unknown", which we place at the start.
-    entries_.push_back({std::max(at.line, 1u), std::max(at.column, 1u), std::move(what)});
+    // Problems quote the file's text, which may hold any byte (a TOML
+    // "\u0000" is a NUL): escaped, each stays one whole line of the message.
+    entries_.push_back({std::max(at.line, 1u), std::max(at.column, 1u), printable(what)});
 }
 
 std::vector<std::string> Problems::lines(const std::string& name) const {

@@ -29,6 +29,11 @@ private:
     throw Error(ErrorKind::BadInput, message);
 }
 
+// `text` as a message can show it: bytes outside printable ASCII become \xHH.
+// Anything the user typed goes through this before it is quoted in an error,
+// so a NUL cannot cut the message short and a newline cannot forge a line.
+std::string printable(std::string_view text);
+
 // Translates a libbpf / syscall error (negative or positive errno) into an
 // Error whose message says what failed and what the user can do. This is the
 // one place where errno values become words.

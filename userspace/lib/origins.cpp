@@ -51,11 +51,11 @@ void forEachOrigin(int fd, Visit&& visit) {
 
 void validateSourceName(const std::string& source) {
     if (source.empty() || source.size() >= XG_SOURCE_NAME_MAX)
-        badInput("source name '" + source + "' must be 1 to " + std::to_string(XG_SOURCE_NAME_MAX - 1) +
+        badInput("source name '" + printable(source) + "' must be 1 to " + std::to_string(XG_SOURCE_NAME_MAX - 1) +
                  " characters");
     for (unsigned char c : source)
         if (c <= ' ' || c >= 0x7f || c == ',')
-            badInput("source name '" + source + "' may contain only printable characters, no spaces or commas");
+            badInput("source name '" + printable(source) + "' may contain only printable characters, no spaces or commas");
     const bool typed = (source.rfind("file:", 0) == 0 || source.rfind("spf:", 0) == 0) && source.find(':') + 1 < source.size();
     if (source != kManualSource && source != "config" && !typed)
         badInput("source name '" + source + "' must be manual, config, file:NAME or spf:DOMAIN");

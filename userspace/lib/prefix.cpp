@@ -3,7 +3,6 @@
 #include <arpa/inet.h>
 
 #include <charconv>
-#include <cstdio>
 #include <optional>
 #include <cstring>
 
@@ -21,21 +20,6 @@ bool clearHostBits(std::array<uint8_t, 16>& bytes, unsigned length, unsigned max
         bytes[bit / 8] &= static_cast<uint8_t>(~mask);
     }
     return hadHostBits;
-}
-
-// The input as it can be shown in a message: control bytes escaped.
-std::string printable(const std::string& text) {
-    std::string out;
-    for (unsigned char c : text) {
-        if (c >= 0x20 && c < 0x7f) {
-            out += static_cast<char>(c);
-        } else {
-            char escaped[5];
-            std::snprintf(escaped, sizeof escaped, "\\x%02x", c);
-            out += escaped;
-        }
-    }
-    return out;
 }
 
 std::optional<unsigned> parseLength(std::string_view text, unsigned maxLength) {
