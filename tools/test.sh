@@ -10,7 +10,9 @@
 #   - every fuzz target of tests/fuzz for XDPGUARD_FUZZ_SECONDS each
 #     (tools/fuzz.sh, build-fuzz/).
 # The normal suite runs last, so that its CTest summary is the last one in
-# the log; a table of how long each phase took ends the output.
+# the log; a table of how long each phase took ends the output, after the
+# last lines each failed phase wrote to stderr (a fuzz crash's stack, a
+# sanitizer report), so that a log cut to its tail still says why.
 #
 # BUILD_DIR, ASAN_BUILD_DIR and FUZZ_BUILD_DIR move the build directories;
 # arguments are passed to the normal suite's ctest (e.g. -L unit).
@@ -32,25 +34,38 @@ fuzz_seconds=${XDPGUARD_FUZZ_SECONDS:-10}
 # phase NAME COMMAND...: runs COMMAND and records how long it took and how it
 # ended, for the table at the end.
 phase_rows=()
+failed_phases=()
 phase() {
   local name=$1 start=$SECONDS status=0
   shift
   echo "=== $name"
-  "$@" || status=$?
+  local errors=$scratch/phase-${#phase_rows[@]}.stderr
+  "$@" 2> >(tee "$errors" >&2) || status=$?
+  wait $! 2>/dev/null || true # tee has written all of it
   phase_rows+=("$(printf '%-26s %6d s  %s' "$name" $((SECONDS - start)) \
     "$( ((status == 0)) && echo ok || echo "FAILED (exit $status)")")")
+  ((status == 0)) || failed_phases+=("$name:$errors")
   return "$status"
 }
 
-reports=$(mktemp -d)
+scratch=$(mktemp -d)
+reports=$scratch/reports
+mkdir "$reports"
+chmod 711 "$scratch" # others reach only reports/
 started=$SECONDS
 summary() {
+  local failed
+  for failed in "${failed_phases[@]}"; do
+    echo
+    echo "=== ${failed%%:*} FAILED; the last of what it wrote to stderr:"
+    tail -60 "${failed#*:}"
+  done
   echo
   echo "=== phase timings"
   local row
   for row in "${phase_rows[@]}"; do echo "$row"; done
   printf '%-26s %6d s\n' total $((SECONDS - started))
-  rm -rf "$reports"
+  rm -rf "$scratch"
 }
 trap summary EXIT
 
