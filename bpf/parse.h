@@ -161,6 +161,12 @@ static __always_inline enum l3_result parse_ipv6(struct cursor *c,
 	nexthdr = ip6->nexthdr;
 	payload = ip6 + 1;
 	c->pos = payload;
+	/* The usual case, no extension header: what the walk below would
+	 * conclude, without its tests. */
+	if (nexthdr == IPPROTO_TCP) {
+		l3->l4_len = bpf_ntohs(ip6->payload_len);
+		return L3_TCP;
+	}
 
 #pragma unroll
 	for (i = 0; i < IPV6_EXT_MAX; i++) {

@@ -278,29 +278,16 @@ static __always_inline int deny(struct xdp_md *ctx, const struct xg_config *cfg,
 	return counted_verdict(ipv6 ? XG_REASON_DENIED_V6 : XG_REASON_DENIED_V4, cfg);
 }
 
-SEC("xdp")
-int xdpguard_filter(struct xdp_md *ctx)
+/* Everything after the Ethernet header. Inlined once per family with
+ * `ipv6` a constant, so each family's path is straight-line code of its
+ * own: no re-test of the family, no registers spilled where they merge. */
+static __always_inline int filter_l3(struct xdp_md *ctx, struct cursor *c, __u16 vlan_id,
+				     const int ipv6)
 {
-	struct cursor c = {
-		.pos = (void *)(long)ctx->data,
-		.end = (void *)(long)ctx->data_end,
-	};
 	struct l3_info l3; /* each parser sets every field it reports */
-	enum l3_result l3r;
+	enum l3_result l3r = ipv6 ? parse_ipv6(c, &l3) : parse_ipv4(c, &l3);
 	struct xg_config *cfg;
 	struct tcphdr *tcp;
-	__u16 vlan_id;
-	__be16 proto;
-	int ipv6;
-
-	proto = parse_ethernet(&c, &vlan_id);
-	if (proto == bpf_htons(ETH_P_IP))
-		l3r = parse_ipv4(&c, &l3);
-	else if (proto == bpf_htons(ETH_P_IPV6))
-		l3r = parse_ipv6(&c, &l3);
-	else
-		return XDP_PASS; /* ARP, LLDP, truncated Ethernet, ... */
-	ipv6 = proto == bpf_htons(ETH_P_IPV6);
 
 	if (l3r == L3_LONG_CHAIN)
 		return verdict(XG_REASON_LONG_CHAIN, load_config());
@@ -318,8 +305,8 @@ int xdpguard_filter(struct xdp_md *ctx)
 	if (l3.is_fragment && l3.l4_len < sizeof(struct tcphdr))
 		return verdict(XG_REASON_TINY_FRAG, load_config());
 
-	tcp = c.pos;
-	if ((void *)(tcp + 1) > c.end)
+	tcp = c->pos;
+	if ((void *)(tcp + 1) > c->end)
 		return XDP_PASS; /* ends before the flags: the kernel drops it */
 	/* A connection attempt: SYN without ACK. ECE, CWR, FIN, PSH, URG
 	 * and RST bits do not make a SYN anything else. */
@@ -332,6 +319,23 @@ int xdpguard_filter(struct xdp_md *ctx)
 	if (source_allowed(ipv6, &l3))
 		return XDP_PASS;
 	return deny(ctx, cfg, ipv6, &l3, tcp, vlan_id);
+}
+
+SEC("xdp")
+int xdpguard_filter(struct xdp_md *ctx)
+{
+	struct cursor c = {
+		.pos = (void *)(long)ctx->data,
+		.end = (void *)(long)ctx->data_end,
+	};
+	__u16 vlan_id;
+	__be16 proto = parse_ethernet(&c, &vlan_id);
+
+	if (proto == bpf_htons(ETH_P_IP))
+		return filter_l3(ctx, &c, vlan_id, 0);
+	if (proto == bpf_htons(ETH_P_IPV6))
+		return filter_l3(ctx, &c, vlan_id, 1);
+	return XDP_PASS; /* ARP, LLDP, truncated Ethernet, ... */
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
