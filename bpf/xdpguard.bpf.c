@@ -62,6 +62,14 @@ struct {
 } XG_MAP_PREFILTER SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, XG_BLOCK_SLOTS_MIN); /* set from the capacity */
+	__type(key, __u32);
+	__type(value, struct xg_block_hosts);
+} XG_MAP_BLOCK_HOSTS SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, XG_DROP_FEED_BYTES);
 } XG_MAP_DROP_FEED SEC(".maps");
@@ -152,13 +160,44 @@ static __always_inline int prefilter_hit(int ipv6, struct l3_info *l3)
 	return word && ((*word >> (top % 64)) & 1);
 }
 
+/* The host bitmap word of the source's block in one of its two slots, if
+ * that slot holds the block (see xg_block_hosts); 0 otherwise. */
+static __always_inline __u64 block_word(__u32 slot, __u32 block, __u32 host)
+{
+	struct xg_block_hosts *bitmap = bpf_map_lookup_elem(&XG_MAP_BLOCK_HOSTS, &slot);
+	__u64 word;
+
+	if (!bitmap)
+		return 0;
+	/* One load: tag and bits come from the same atomic store. */
+	word = *(volatile __u64 *)&bitmap->words[(host / 32) & (XG_BLOCK_WORDS - 1)];
+	return (__u32)(word >> 32) == XG_BLOCK_TAG(block) ? word : 0;
+}
+
+/* False if the source's IPv4 block has a host bitmap without its bit: no
+ * prefix covers the source, whatever the trie would walk. */
+static __always_inline int block_host_listed(const struct xg_config *cfg, __be32 saddr)
+{
+	__u32 addr = bpf_ntohl(saddr), block = addr >> 8, host = addr & 255;
+	__u32 shift = cfg->block_slot_shift;
+	__u64 word = block_word(XG_BLOCK_SLOT(block, 0, shift), block, host);
+
+	if (!word)
+		word = block_word(XG_BLOCK_SLOT(block, 1, shift), block, host);
+	if (!word)
+		return 1; /* no slot holds the block: the trie decides */
+	return (word >> (host % 32)) & 1;
+}
+
 /* Longest-prefix match of the source; on a hit, credit the matching rule. */
-static __always_inline int source_allowed(int ipv6, struct l3_info *l3)
+static __always_inline int source_allowed(const struct xg_config *cfg, int ipv6, struct l3_info *l3)
 {
 	struct xg_rule_counter *cnt;
 	struct xg_rule *rule;
 
 	if (!prefilter_hit(ipv6, l3))
+		return 0;
+	if (!ipv6 && !block_host_listed(cfg, l3->saddr4))
 		return 0;
 	if (ipv6) {
 		struct xg_lpm_v6 key = { .prefixlen = 128 };
@@ -316,7 +355,7 @@ static __always_inline int filter_l3(struct xdp_md *ctx, struct cursor *c, __u16
 	cfg = load_config();
 	if (!cfg || bypassed(cfg) || !port_protected(cfg, tcp->dest))
 		return XDP_PASS;
-	if (source_allowed(ipv6, &l3))
+	if (source_allowed(cfg, ipv6, &l3))
 		return XDP_PASS;
 	return deny(ctx, cfg, ipv6, &l3, tcp, vlan_id);
 }

@@ -11,7 +11,7 @@
 
 #include <linux/types.h>
 
-#define XG_LAYOUT_VERSION 2
+#define XG_LAYOUT_VERSION 3
 
 /* Map names (BPF object names are truncated at 15 characters). */
 #define XG_MAP_ALLOW_V4 xg_allow_v4
@@ -22,6 +22,7 @@
 #define XG_MAP_DENIED_SRC xg_denied_src
 #define XG_MAP_ORIGINS xg_origins
 #define XG_MAP_PREFILTER xg_prefilter
+#define XG_MAP_BLOCK_HOSTS xg_block_hosts
 #define XG_MAP_RULE_IDS xg_rule_ids
 #define XG_MAP_DROP_FEED xg_drop_feed
 #define XG_MAP_FEED_BUDGET xg_feed_budget
@@ -89,6 +90,35 @@ struct xg_stat_counter {
 #define XG_PREFILTER_WORDS (1U << (XG_PREFILTER_BITS - 6)) /* per family */
 #define XG_PREFILTER_V4_BASE 0
 #define XG_PREFILTER_V6_BASE XG_PREFILTER_WORDS
+
+/* The prefilter's second level, for IPv4 /24 blocks that only prefixes
+ * longer than /24 cover (a gateway's /28 inside a hosting provider's /24):
+ * one bit per address of the block, set when an allowlist prefix covers
+ * it. A clear bit denies the SYN without the trie walk; a set bit, or a
+ * block without an entry, goes to the trie. Blocks a prefix of /24 or
+ * shorter covers have no entry.
+ *
+ * An array of slots, each block in one of two slots its hashes name (a
+ * lookup is an inlined array load, where a hash map cost as much as the
+ * trie walk it saves). Each 8-byte word holds 32 addresses' bits
+ * under a tag naming its block, and the controller writes words with
+ * single atomic stores through mmap(), so the one word the program loads
+ * is never torn between two blocks or two versions: a word of another
+ * block (a collision, an empty slot) sends the SYN to the trie. The
+ * controller keeps each block's bits a superset of the tries: it adds
+ * bits (or clears the slot) before a prefix enters the tries, and removes
+ * bits only after one left. */
+#define XG_BLOCK_SLOTS_MIN 1024U /* the array has the allowlist capacity's next power of two */
+/* A block may sit in one of two slots (two multiplicative hashes, shifted
+ * by xg_config.block_slot_shift = 32 - log2(slots)), so that a collision
+ * rarely leaves it without one. An unset shift (0) finds no slot. */
+#define XG_BLOCK_SLOT(block, way, shift) \
+	(((__u32)((block) * ((way) ? 0x85EBCA6BU : 0x9E3779B1U))) >> (shift))
+#define XG_BLOCK_TAG(block) ((__u32)(block) | 0x80000000U) /* 0: empty */
+#define XG_BLOCK_WORDS 8 /* word i: addresses 32i..32i+31 in bits 0-31, tag in 32-63 */
+struct xg_block_hosts {
+	__u64 words[XG_BLOCK_WORDS];
+};
 
 /* Denied source networks, for "who is knocking": a per-CPU direct-mapped
  * table of XG_SRC_SLOTS slots, indexed by a hash of the source's /24
@@ -187,7 +217,7 @@ struct xg_config {
 	__u32 layout_version; /* XG_LAYOUT_VERSION of the controller that wrote it */
 	__u32 flags;	      /* XG_CFG_* */
 	__u32 feed_rate;      /* drop-feed events per second per CPU; 0 = off */
-	__u32 reserved;
+	__u32 block_slot_shift; /* see XG_BLOCK_SLOT; set from the array's size */
 	__u64 ports[XG_PORT_WORDS]; /* bit p set: destination port p is protected */
 };
 

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <sstream>
 
+#include "block_hosts.hpp"
 #include "prog_run_fixture.hpp"
 #include "runtime_config.hpp"
 #include "stats.hpp"
@@ -76,6 +77,14 @@ std::vector<uint64_t> FilterUnderTest::prefilter() const {
     REQUIRE(done == total);
     for (uint32_t i = 0; i < total; ++i) words.at(keys[i]) = values[i];
     return words;
+}
+
+std::map<uint32_t, std::array<uint64_t, 4>> FilterUnderTest::blockHosts() const {
+    size_t mixed = 0;
+    auto bitmaps = BlockHosts(maps_).all(&mixed);
+    INFO("slots with words of different blocks (an interrupted write) after a completed change");
+    REQUIRE(mixed == 0);
+    return bitmaps;
 }
 
 std::optional<uint32_t> FilterUnderTest::trieLookup(const Net& address) const {
@@ -192,6 +201,42 @@ void ConsistencyChecker::checkPrefilter(const std::string& step, const std::set<
         FAIL(missing << " prefilter bits clear for blocks an allowed prefix overlaps, first " << firstMissing
                      << ": its sources are dropped without a trie lookup");
     if (stale) FAIL(stale << " prefilter bits set for blocks no prefix overlaps, first " << firstStale);
+    checkBlockHosts(step, allowed);
+}
+
+void ConsistencyChecker::checkBlockHosts(const std::string& step, const std::set<Net>& allowed) {
+    INFO("step: " << step << "; host bitmaps");
+    const auto want = blockHostsOf({allowed.begin(), allowed.end()});
+    const auto have = filter_.blockHosts();
+    for (const auto& [block, hosts] : have) {
+        const Net net = blockNet(Family::V4, block);
+        const auto it = want.find(block);
+        INFO("block " << net.str() << " (overlapped by " << overlapping(allowed, net) << ")");
+        REQUIRE(it != want.end());  // a block a short prefix covers, or an empty one, has no bitmap
+        for (size_t word = 0; word < 4; ++word) {
+            INFO("hosts " << 64 * word << "-" << 64 * word + 63 << ": kernel " << std::hex << hosts[word]
+                          << ", model " << it->second[word]);
+            REQUIRE((it->second[word] & ~hosts[word]) == 0);  // a covered address without its bit is dropped
+            REQUIRE(hosts[word] == it->second[word]);
+        }
+    }
+    // A block lacks its bitmap where other blocks held both its slots when
+    // it was written, or where an add found it open without one (the trie
+    // may allow more there than the add knows): slower, never wrong, and
+    // rare. A change that dropped bitmaps wholesale would show here.
+    const uint32_t shift = BlockHosts(filter_.maps()).slotShift();
+    size_t missing = 0, withFreeSlot = 0;
+    std::set<uint32_t> taken;
+    for (const auto& [block, hosts] : have)
+        for (uint32_t way = 0; way < 2; ++way) taken.insert(XG_BLOCK_SLOT(block, way, shift));
+    for (const auto& [block, hosts] : want) {
+        if (have.count(block)) continue;
+        ++missing;
+        withFreeSlot += !taken.count(XG_BLOCK_SLOT(block, 0, shift)) || !taken.count(XG_BLOCK_SLOT(block, 1, shift));
+    }
+    INFO(want.size() << " blocks only long prefixes cover; " << missing << " without a bitmap, " << withFreeSlot
+                     << " of them with a slot free now");
+    CHECK(missing * 10 <= want.size());
 }
 
 std::string ConsistencyChecker::describe(const Net& probe, const Net* match, uint32_t verdict) const {

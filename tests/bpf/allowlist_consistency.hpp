@@ -6,6 +6,7 @@
 // the first differing source or block, and what the kernel answered.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -33,6 +34,8 @@ public:
     uint64_t ruleCount(uint32_t id) const;
     // The whole XG_MAP_PREFILTER array (a few batched lookups, ~0.3 s).
     std::vector<uint64_t> prefilter() const;
+    // The whole XG_MAP_BLOCK_HOSTS hash: block -> host bitmap.
+    std::map<uint32_t, std::array<uint64_t, 4>> blockHosts() const;
     // What the kernel's trie alone answers for an address.
     std::optional<uint32_t> trieLookup(const Net& address) const;
 
@@ -63,9 +66,10 @@ public:
                 const std::set<Net>& fresh = {});
 
     // Every block an allowed prefix overlaps is open (else its sources are
-    // dropped before the trie); every other block is closed. Reading the
-    // whole bitmap takes a while, so callers check it after removals and
-    // at the end of a phase.
+    // dropped before the trie); every other block is closed; the host
+    // bitmaps are exactly those of blockHostsOf(). Reading the whole bitmap
+    // takes a while, so callers check it after removals and at the end of
+    // a phase.
     void checkPrefilter(const std::string& step, const std::set<Net>& allowed);
 
 private:
@@ -74,6 +78,7 @@ private:
                         const std::vector<uint64_t>& before);
     std::string describe(const Net& probe, const Net* match, uint32_t verdict) const;
     std::string nameOf(uint32_t id) const;
+    void checkBlockHosts(const std::string& step, const std::set<Net>& allowed);
 
     FilterUnderTest& filter_;
     std::map<Net, uint32_t> ids_;  // as the tries hold them now

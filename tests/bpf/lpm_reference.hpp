@@ -8,9 +8,12 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstring>
+#include <iterator>
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
@@ -105,6 +108,27 @@ inline std::vector<uint64_t> prefilterOf(const std::vector<Net>& nets) {
         }
     }
     return words;
+}
+
+// The second level as abi.h defines it (xg_block_hosts): for each IPv4
+// block that only prefixes longer than /24 cover, the bitmap of the
+// addresses they cover; no entry for any other block.
+inline std::map<uint32_t, std::array<uint64_t, 4>> blockHostsOf(const std::vector<Net>& nets) {
+    std::map<uint32_t, std::array<uint64_t, 4>> bitmaps;
+    for (const Net& net : nets) {
+        if (net.family != Family::V4 || net.length <= XG_PREFILTER_BITS) continue;
+        const unsigned first = static_cast<unsigned>(net.bits >> 96) & 255;
+        for (unsigned host = first; host < first + (1u << (32 - net.length)); ++host)
+            bitmaps[net.block()][host / 64] |= 1ULL << (host % 64);
+    }
+    for (auto it = bitmaps.begin(); it != bitmaps.end();) {
+        const bool covered = std::any_of(nets.begin(), nets.end(), [&](const Net& net) {
+            return net.family == Family::V4 && net.length <= XG_PREFILTER_BITS && net.block() <= it->first &&
+                   it->first <= net.last().block();
+        });
+        it = covered ? bitmaps.erase(it) : std::next(it);
+    }
+    return bitmaps;
 }
 
 inline bool prefilterBit(const std::vector<uint64_t>& words, const Net& address) {

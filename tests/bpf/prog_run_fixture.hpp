@@ -82,6 +82,7 @@ public:
 
     Allowlist& allowlist() { return allowlist_; }
     RuntimeConfig& config() { return config_; }
+    const MapSet& maps() const { return maps_; }
 
     uint32_t run(const Frame& frame);  // the verdict
     void check(const Case& c);

@@ -7,6 +7,7 @@
 #include <map>
 
 #include "abi.hpp"
+#include "block_hosts.hpp"
 #include "error.hpp"
 
 namespace xdpguard {
@@ -108,14 +109,21 @@ Words readWords(const MapSet& maps, const std::vector<Prefix>& prefixes) {
 
 void Prefilter::cover(const std::vector<Prefix>& prefixes) {
     Words words = readWords(maps_, prefixes);
+    const Words before = words;
     for (const Prefix& prefix : prefixes) {
         const BlockRange range = blocksOf(prefix);
         setBlocks(words, prefix.family(), range.first, range.last);
     }
     writeWords(maps_, words);
+    // Second level after the first: a host bitmap exists only under a set bit.
+    BlockHosts(maps_).open(prefixes, [&](uint32_t word) {
+        const auto it = before.find(XG_PREFILTER_V4_BASE + word);
+        return it == before.end() ? 0 : it->second;
+    });
 }
 
 void Prefilter::uncover(const std::vector<Prefix>& removed, const std::vector<Prefix>& remaining) {
+    BlockHosts(maps_).close(removed, remaining);  // before the bits above them clear
     for (Family family : {Family::V4, Family::V6}) {
         Words words;  // the words the removed prefixes touched, rebuilt from scratch
         uint32_t low = UINT32_MAX, high = 0;
@@ -139,15 +147,6 @@ void Prefilter::uncover(const std::vector<Prefix>& removed, const std::vector<Pr
         }
         writeWords(maps_, words);
     }
-}
-
-bool Prefilter::mayAllow(const Prefix& address) const {
-    const uint32_t block = blocksOf(address).first;
-    const uint32_t word = wordIndex(address.family(), block);
-    uint64_t value = 0;
-    if (bpf_map_lookup_elem(maps_.prefilter.get(), &word, &value))
-        failErrno(errno, "read the allowlist prefilter");
-    return (value >> (block % 64)) & 1;
 }
 
 }  // namespace xdpguard

@@ -2,6 +2,7 @@
 // abi.h): one bit per top-24-bit block per family, set while any allowlist
 // prefix overlaps the block. Kept a superset of the tries at every moment:
 // cover() runs before prefixes enter the tries, uncover() after they left.
+// Each also keeps the second level, the IPv4 host bitmaps (block_hosts.hpp).
 #pragma once
 
 #include <vector>
@@ -20,8 +21,6 @@ public:
     // Recomputes the blocks the removed prefixes overlapped from the
     // prefixes that remain, clearing bits nothing covers any more.
     void uncover(const std::vector<Prefix>& removed, const std::vector<Prefix>& remaining);
-    // True if the source's block bit is set (what the data plane checks).
-    bool mayAllow(const Prefix& address) const;
 
 private:
     const MapSet& maps_;

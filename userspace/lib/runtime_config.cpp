@@ -4,6 +4,7 @@
 
 #include <cerrno>
 
+#include "block_hosts.hpp"
 #include "abi.hpp"
 #include "error.hpp"
 
@@ -76,6 +77,7 @@ void RuntimeConfig::write(const FilterSettings& settings) {
     raw.layout_version = XG_LAYOUT_VERSION;
     raw.flags = flagsFromMode(settings.mode);
     raw.feed_rate = settings.feedRate;
+    raw.block_slot_shift = BlockHosts(maps_).slotShift();
     for (uint16_t port : settings.ports) raw.ports[port / 64] |= 1ULL << (port % 64);
     writeRaw(maps_, raw);
 }

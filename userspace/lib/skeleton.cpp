@@ -54,6 +54,10 @@ void Skeleton::setCapacity(uint32_t maxRules) {
         failErrno(err, "set the allowlist capacity");
     if (int err = bpf_map__set_max_entries(skel_->maps.xg_rule_ids, XG_RULE_ID_WORDS(maxRules)))
         failErrno(err, "set the allowlist capacity");
+    uint32_t slots = XG_BLOCK_SLOTS_MIN;  // a power of two, for XG_BLOCK_SLOT's shift
+    while (slots < maxRules && slots < (1u << 30)) slots *= 2;
+    if (int err = bpf_map__set_max_entries(skel_->maps.xg_block_hosts, slots))
+        failErrno(err, "set the allowlist capacity");
 }
 
 void Skeleton::reuseMaps(const MapSet& maps) {
@@ -68,7 +72,8 @@ void Skeleton::reuseMaps(const MapSet& maps) {
 void Skeleton::reuseAllowlist(const MapSet& maps) {
     for (auto [map, fd] : {std::pair{skel_->maps.xg_allow_v4, maps.allowV4.get()},
                            std::pair{skel_->maps.xg_allow_v6, maps.allowV6.get()},
-                           std::pair{skel_->maps.xg_prefilter, maps.prefilter.get()}})
+                           std::pair{skel_->maps.xg_prefilter, maps.prefilter.get()},
+                           std::pair{skel_->maps.xg_block_hosts, maps.blockHosts.get()}})
         if (int err = bpf_map__reuse_fd(map, fd))
             failErrno(err, "reuse pinned map " + std::string(bpf_map__name(map)));
 }
@@ -94,6 +99,7 @@ std::vector<bpf_map*> Skeleton::mapHandles() const {
                                      skel_->maps.xg_rule_cnt, skel_->maps.xg_stats,
                                      skel_->maps.xg_config, skel_->maps.xg_denied_src,
                                      skel_->maps.xg_origins, skel_->maps.xg_prefilter,
+                                     skel_->maps.xg_block_hosts,
                                      skel_->maps.xg_drop_feed, skel_->maps.xg_feed_budget,
                                      skel_->maps.xg_rule_ids};
     return handles;

@@ -28,7 +28,7 @@ public:
     // Before load: make the program use these existing maps instead of
     // creating new ones (attaching another interface to a running filter).
     void reuseMaps(const MapSet& maps);
-    // Before load: share only the allowlist (tries and prefilter; lookups
+    // Before load: share only the allowlist (tries and prefilter levels; lookups
     // never change them); every counter and the config stay private.
     void reuseAllowlist(const MapSet& maps);
     // Creates the maps and verifies the program in the kernel.

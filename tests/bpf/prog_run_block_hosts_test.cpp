@@ -1,0 +1,118 @@
+// [prog_run] The prefilter's second level (xg_block_hosts): SYNs from an
+// IPv4 /24 that only longer prefixes cover are decided by the block's host
+// bitmap, which follows every change without ever denying a listed source,
+// and a block without a slot, or with the words of an interrupted write,
+// is left to the trie.
+#include <bpf/bpf.h>
+
+#include <catch2/catch.hpp>
+#include <optional>
+
+#include "block_hosts.hpp"
+#include "prog_run_fixture.hpp"
+
+namespace xdpguard::test {
+namespace {
+
+constexpr uint32_t kBlock = 0xC00002;  // 192.0.2.0/24
+
+// The bitmap the block's slot holds, if it holds the block whole.
+std::optional<BlockHosts::Hosts> bitmapOf(const Filter& filter, uint32_t block = kBlock) {
+    size_t mixed = 0;
+    const auto all = BlockHosts(filter.maps()).all(&mixed);
+    CHECK(mixed == 0);
+    const auto it = all.find(block);
+    return it == all.end() ? std::nullopt : std::optional(it->second);
+}
+
+// Hosts first..last of a block.
+BlockHosts::Hosts hosts(unsigned first, unsigned last) {
+    BlockHosts::Hosts bits{};
+    for (unsigned host = first; host <= last; ++host) bits[host / 64] |= 1ULL << (host % 64);
+    return bits;
+}
+
+}  // namespace
+
+TEST_CASE("A SYN from a /24 only longer prefixes cover follows the block's host bitmap through every change",
+          "[prog_run]") {
+    Filter filter({"192.0.2.8/29"});
+    REQUIRE(bitmapOf(filter) == hosts(8, 15));
+    filter.check({{"a gateway in the /29 passes", synV4("192.0.2.9"), passesCrediting("192.0.2.8/29")},
+                  {"its /24 neighbour is dropped", synV4("192.0.2.20"), deniedV4("192.0.2.0/24")}});
+
+    // A /24 over the block: the trie decides there, before the /24 is in it.
+    filter.allowlist().add({Prefix::parse("192.0.2.0/24")});
+    CHECK_FALSE(bitmapOf(filter));
+    filter.check({{"the neighbour passes under the /24", synV4("192.0.2.20"), passesCrediting("192.0.2.0/24")},
+                  {"the gateway still credits the /29", synV4("192.0.2.9"), passesCrediting("192.0.2.8/29")}});
+
+    // The /24 goes: the bitmap comes back from what remains.
+    filter.allowlist().remove({Prefix::parse("192.0.2.0/24")});
+    CHECK(bitmapOf(filter) == hosts(8, 15));
+    filter.check({"the neighbour is dropped again", synV4("192.0.2.20"), deniedV4("192.0.2.0/24")});
+
+    // Another long prefix in the block joins the bitmap.
+    filter.allowlist().add({Prefix::parse("192.0.2.64/26")});
+    BlockHosts::Hosts both = hosts(8, 15);
+    for (size_t i = 0; i < both.size(); ++i) both[i] |= hosts(64, 127)[i];
+    CHECK(bitmapOf(filter) == both);
+    filter.check({{"a host of the /26 passes", synV4("192.0.2.70"), passesCrediting("192.0.2.64/26")},
+                  {"a host between them is dropped", synV4("192.0.2.40"), deniedV4("192.0.2.0/24")}});
+
+    filter.allowlist().remove({Prefix::parse("192.0.2.8/29")});
+    CHECK(bitmapOf(filter) == hosts(64, 127));
+    filter.check({"the removed /29's host is dropped", synV4("192.0.2.9"), deniedV4("192.0.2.0/24")});
+    filter.allowlist().remove({Prefix::parse("192.0.2.64/26")});
+    CHECK_FALSE(bitmapOf(filter));
+}
+
+TEST_CASE("A block whose two slots other blocks hold has no bitmap, and the trie decides its SYNs", "[prog_run]") {
+    Filter filter(std::vector<std::string>{});
+    const uint32_t shift = BlockHosts(filter.maps()).slotShift();
+    // Two blocks that take 192.0.2.0/24's slots (any addresses: no frame
+    // comes from them).
+    std::vector<Prefix> squatters;
+    for (uint32_t way = 0; way < 2; ++way)
+        for (uint32_t block = 1; block < (1u << 24); ++block)
+            if (block != kBlock && XG_BLOCK_SLOT(block, 0, shift) == XG_BLOCK_SLOT(kBlock, way, shift)) {
+                squatters.push_back(Prefix::parse(std::to_string(block >> 16) + "." +
+                                                  std::to_string((block >> 8) & 255) + "." +
+                                                  std::to_string(block & 255) + ".1/32"));
+                break;
+            }
+    REQUIRE(squatters.size() == 2);
+    filter.allowlist().add(squatters);
+    filter.allowlist().add({Prefix::parse("192.0.2.8/29")});
+    CHECK_FALSE(bitmapOf(filter));
+    filter.check({{"a gateway in the /29 passes", synV4("192.0.2.9"), passesCrediting("192.0.2.8/29")},
+                  {"its /24 neighbour is dropped by the trie", synV4("192.0.2.20"), deniedV4("192.0.2.0/24")}});
+}
+
+TEST_CASE("The words of an interrupted bitmap write are emptied by the next add, never trusted", "[prog_run]") {
+    Filter filter({"192.0.2.8/29"});
+    const uint32_t shift = BlockHosts(filter.maps()).slotShift();
+    // As if the controller died writing the block's slot: its first four
+    // words (hosts 0-127) carry the block's tag, the others are empty.
+    uint32_t slot = XG_BLOCK_SLOT(kBlock, 0, shift);
+    xg_block_hosts value{};
+    REQUIRE(bpf_map_lookup_elem(filter.maps().blockHosts.get(), &slot, &value) == 0);
+    if (value.words[0] == 0) {  // the block sits in its second slot
+        slot = XG_BLOCK_SLOT(kBlock, 1, shift);
+        REQUIRE(bpf_map_lookup_elem(filter.maps().blockHosts.get(), &slot, &value) == 0);
+    }
+    REQUIRE((value.words[0] >> 32) == XG_BLOCK_TAG(kBlock));
+    for (size_t i = 4; i < XG_BLOCK_WORDS; ++i) value.words[i] = 0;
+    REQUIRE(bpf_map_update_elem(filter.maps().blockHosts.get(), &slot, &value, BPF_ANY) == 0);
+
+    // An add inside the tagged half: keeping those words would deny it.
+    filter.allowlist().add({Prefix::parse("192.0.2.40/32")});
+    size_t mixed = 0;
+    CHECK_FALSE(BlockHosts(filter.maps()).all(&mixed).count(kBlock));
+    CHECK(mixed == 0);
+    filter.check({{"the added host passes", synV4("192.0.2.40"), passesCrediting("192.0.2.40/32")},
+                  {"the gateway passes", synV4("192.0.2.9"), passesCrediting("192.0.2.8/29")},
+                  {"a neighbour is dropped by the trie", synV4("192.0.2.20"), deniedV4("192.0.2.0/24")}});
+}
+
+}  // namespace xdpguard::test

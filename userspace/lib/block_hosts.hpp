@@ -1,0 +1,52 @@
+// The prefilter's second level (see xg_block_hosts in abi.h): a bitmap of
+// the addresses allowlist prefixes cover, for each IPv4 /24 block that only
+// prefixes longer than /24 cover. With it, a SYN from such a block that no
+// prefix covers is denied without the trie walk.
+//
+// Each bitmap stays a superset of what the tries allow in its block, and an
+// entry exists only while its block's prefilter bit is set:
+//   open()  runs after the prefilter bits are set and before prefixes enter
+//           the tries: bitmaps only grow, or go (the trie decides there);
+//   close() runs after prefixes left the tries and before the prefilter
+//           bits are cleared: bitmaps shrink to what remains, or go.
+// A block without an entry simply goes to the trie, so a missing entry (a
+// slot another block holds, an interrupted change) costs speed, never a
+// verdict. Words are read and written through mmap() with one atomic
+// access each, as the program reads them.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <vector>
+
+#include "map_set.hpp"
+#include "prefix.hpp"
+
+namespace xdpguard {
+
+class BlockHosts {
+public:
+    explicit BlockHosts(const MapSet& maps) : maps_(maps) {}
+
+    // `openBefore(word)`: the IPv4 prefilter word (blocks word*64 to
+    // word*64+63) as it was before this change; a clear bit proves the tries
+    // allow nothing in that block yet.
+    void open(const std::vector<Prefix>& added, const std::function<uint64_t(uint32_t)>& openBefore);
+    // `remaining`: every prefix the tries still hold.
+    void close(const std::vector<Prefix>& removed, const std::vector<Prefix>& remaining);
+
+    // xg_config.block_slot_shift for this filter's array (its size).
+    uint32_t slotShift() const;
+
+    using Hosts = std::array<uint64_t, 4>;  // bit (address & 255)
+    // Every block whose slot holds it whole, and how many slots are mixed
+    // (words of different blocks: only an interrupted write leaves them).
+    std::map<uint32_t, Hosts> all(size_t* mixedSlots = nullptr) const;
+
+private:
+    const MapSet& maps_;
+};
+
+}  // namespace xdpguard
