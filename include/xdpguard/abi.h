@@ -108,7 +108,9 @@ struct xg_stat_counter {
  * controller keeps each block's bits a superset of the tries: it adds
  * bits (or clears the slot) before a prefix enters the tries, and removes
  * bits only after one left. */
-#define XG_BLOCK_SLOTS_MIN 1024U /* the array has the allowlist capacity's next power of two */
+/* The array has the allowlist capacity's next power of two of slots, within: */
+#define XG_BLOCK_SLOTS_MIN 1024U
+#define XG_BLOCK_SLOTS_MAX (1U << 21)
 /* A block may sit in one of two slots (two multiplicative hashes, shifted
  * by xg_config.block_slot_shift = 32 - log2(slots)), so that a collision
  * rarely leaves it without one. An unset shift (0) finds no slot. */

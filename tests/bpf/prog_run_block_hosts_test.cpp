@@ -3,7 +3,9 @@
 // bitmap, which follows every change without ever denying a listed source,
 // and a block without a slot, or with the words of an interrupted write,
 // is left to the trie.
+#include <arpa/inet.h>
 #include <bpf/bpf.h>
+#include <linux/bpf.h>
 
 #include <catch2/catch.hpp>
 #include <optional>
@@ -113,6 +115,52 @@ TEST_CASE("The words of an interrupted bitmap write are emptied by the next add,
     filter.check({{"the added host passes", synV4("192.0.2.40"), passesCrediting("192.0.2.40/32")},
                   {"the gateway passes", synV4("192.0.2.9"), passesCrediting("192.0.2.8/29")},
                   {"a neighbour is dropped by the trie", synV4("192.0.2.20"), deniedV4("192.0.2.0/24")}});
+}
+
+}  // namespace xdpguard::test
+
+namespace xdpguard::test {
+
+// A bitmap can outlive its prefix when an insert is rolled back (the trie
+// entry goes, the prefilter bit and bitmap stay: both only supersets). When
+// the bit then clears, the bitmap must go with it: a later short prefix
+// clears only the bitmaps of blocks whose bit was set.
+TEST_CASE("A bitmap left by a rolled-back add goes when its block's bit clears, not denying a later /16",
+          "[prog_run]") {
+    Filter filter({"192.0.2.8/29", "192.0.3.0/28"});
+    REQUIRE(bitmapOf(filter) == hosts(8, 15));
+    // As Allowlist::insert's rollback does: the trie entry goes, nothing else.
+    const xg_lpm_v4 key = Prefix::parse("192.0.2.8/29").keyV4();
+    REQUIRE(bpf_map_delete_elem(filter.maps().allowV4.get(), &key) == 0);
+
+    // The /28 goes: the tries hold nothing in 192.0.2.0/24 or 192.0.3.0/24,
+    // so both bits clear, and the orphaned bitmap with them.
+    filter.allowlist().remove({Prefix::parse("192.0.3.0/28")});
+    CHECK_FALSE(bitmapOf(filter));
+
+    filter.allowlist().add({Prefix::parse("192.0.0.0/16")});
+    filter.check({{"a host of the /16 in the old /29's block passes", synV4("192.0.2.100"),
+                   passesCrediting("192.0.0.0/16")},
+                  {"and one of the old /29", synV4("192.0.2.9"), passesCrediting("192.0.0.0/16")}});
+}
+
+}  // namespace xdpguard::test
+
+namespace xdpguard::test {
+
+// A trie key written by hand (bpftool) may carry host bits; the controller
+// adopts it as it is, and the kernel matches only its prefix bits.
+TEST_CASE("A bitmap rebuilt from a trie key with host bits covers the whole prefix", "[prog_run]") {
+    Filter filter({"192.0.2.0/28"});
+    const xg_lpm_v4 key{25, htonl(0xC00002C8)};  // 192.0.2.200/25
+    const xg_rule rule{500};
+    REQUIRE(bpf_map_update_elem(filter.maps().allowV4.get(), &key, &rule, BPF_NOEXIST) == 0);
+
+    // Removing the /28 rebuilds the block's bitmap from what the tries hold.
+    filter.allowlist().remove({Prefix::parse("192.0.2.0/28")});
+    CHECK(bitmapOf(filter) == hosts(128, 255));
+    CHECK(filter.run(synV4("192.0.2.150")) == XDP_PASS);
+    CHECK(filter.run(synV4("192.0.2.9")) == XDP_DROP);
 }
 
 }  // namespace xdpguard::test

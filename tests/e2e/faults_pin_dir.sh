@@ -181,6 +181,10 @@ for cmd in "${ALL[@]}"; do
 done
 lab_check_contains "the message says they are not reinterpreted" "$XG_ERR" "not reinterpreted"
 lab_check_eq "xg_config unchanged (version, mode, ports)" "$(config_value)" "$config_before"
+# An older layout lacks maps this one has (layout 2 had no xg_block_hosts):
+# the version is what the message names, not "only some of the maps".
+rm -f "$versioned/xg_block_hosts"
+refuses "$versioned" "layout version $next_version" "another layout version with a map missing" status
 no_xdp_on_iface
 
 lab_step "a partial set of pins: purge, then start again"

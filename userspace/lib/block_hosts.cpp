@@ -30,8 +30,9 @@ uint32_t blockOf(const Prefix& prefix) {
 bool inOneBlock(const Prefix& prefix) { return prefix.family() == Family::V4 && prefix.length() > kBlockBits; }
 
 void addHosts(Hosts& bitmap, const Prefix& prefix) {
-    const unsigned first = prefix.bytes()[3];
     const unsigned count = 1u << (32 - prefix.length());
+    // Masked: a key adopted from the trie as it was may carry host bits.
+    const unsigned first = prefix.bytes()[3] & ~(count - 1);
     for (unsigned host = first; host < first + count; ++host) bitmap[host / 64] |= 1ULL << (host % 64);
 }
 
@@ -42,8 +43,9 @@ public:
     explicit WholeBlocks(const std::vector<Prefix>& prefixes) {
         for (const Prefix& prefix : prefixes) {
             if (prefix.family() != Family::V4 || prefix.length() > kBlockBits) continue;
-            const uint32_t first = blockOf(prefix);
-            ranges_.emplace_back(first, first + ((1u << (kBlockBits - prefix.length())) - 1));
+            const uint32_t span = 1u << (kBlockBits - prefix.length());
+            const uint32_t first = blockOf(prefix) & ~(span - 1);  // masked, as addHosts
+            ranges_.emplace_back(first, first + (span - 1));
         }
         std::sort(ranges_.begin(), ranges_.end());
         std::vector<std::pair<uint32_t, uint32_t>> merged;
@@ -215,6 +217,12 @@ void BlockHosts::close(const std::vector<Prefix>& removed, const std::vector<Pre
             slots.write(block, hosts);
     }
     for (uint32_t block : touched) slots.clear(block);  // nothing left in it
+}
+
+void BlockHosts::forget(const std::vector<uint32_t>& blocks) {
+    if (blocks.empty()) return;
+    Slots slots(maps_.blockHosts.get());
+    for (uint32_t block : blocks) slots.clear(block);
 }
 
 std::map<uint32_t, BlockHosts::Hosts> BlockHosts::all(size_t* mixedSlots) const {

@@ -36,13 +36,15 @@ public:
     void open(const std::vector<Prefix>& added, const std::function<uint64_t(uint32_t)>& openBefore);
     // `remaining`: every prefix the tries still hold.
     void close(const std::vector<Prefix>& removed, const std::vector<Prefix>& remaining);
+    // Empties the blocks' slots: their prefilter bits are about to clear.
+    void forget(const std::vector<uint32_t>& blocks);
 
     // xg_config.block_slot_shift for this filter's array (its size).
     uint32_t slotShift() const;
 
     using Hosts = std::array<uint64_t, 4>;  // bit (address & 255)
-    // Every block whose slot holds it whole, and how many slots are mixed
-    // (words of different blocks: only an interrupted write leaves them).
+    // Every block whose slot holds it whole, and how many slots hold only
+    // part of a block (an interrupted write or clear).
     std::map<uint32_t, Hosts> all(size_t* mixedSlots = nullptr) const;
 
 private:

@@ -58,11 +58,8 @@ std::optional<MapSet> FilterState::open(const PinDir& dir) {
         ++found;
     }
     if (found == 0) return std::nullopt;
-    if (found != expected.size())
-        throw Error(ErrorKind::Runtime,
-                    "pin dir " + dir.path() + " holds only some of xdpguard's maps (an interrupted "
-                    "setup?); run `xdpguard detach --all --purge` and attach again");
-    const uint32_t version = RuntimeConfig(maps).layoutVersion();
+    // The version first: another layout may lack maps this one has.
+    const uint32_t version = maps.config.valid() ? RuntimeConfig(maps).layoutVersion() : XG_LAYOUT_VERSION;
     if (version != XG_LAYOUT_VERSION)
         throw Error(ErrorKind::Runtime,
                     "pinned maps in " + dir.path() + " have layout version " +
@@ -70,6 +67,10 @@ std::optional<MapSet> FilterState::open(const PinDir& dir) {
                         std::to_string(XG_LAYOUT_VERSION) +
                         "; they are not reinterpreted. Detach with the version that attached "
                         "them, or remove the pin dir, then attach again");
+    if (found != expected.size())
+        throw Error(ErrorKind::Runtime,
+                    "pin dir " + dir.path() + " holds only some of xdpguard's maps (an interrupted "
+                    "setup?); run `xdpguard detach --all --purge` and attach again");
     return maps;
 }
 

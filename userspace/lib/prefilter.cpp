@@ -122,6 +122,19 @@ void Prefilter::cover(const std::vector<Prefix>& prefixes) {
     });
 }
 
+// A host bitmap exists only under a set bit (block_hosts.hpp): those of the
+// IPv4 blocks whose bits `words` clear go first, whatever left them there.
+void Prefilter::forgetClosing(const std::map<uint32_t, uint64_t>& words) {
+    Words before;
+    readRange(maps_, words.begin()->first, words.rbegin()->first, before);
+    std::vector<uint32_t> closing;
+    for (const auto& [word, bits] : words)
+        if (auto it = before.find(word); it != before.end())
+            for (uint64_t gone = it->second & ~bits; gone; gone &= gone - 1)
+                closing.push_back((word - XG_PREFILTER_V4_BASE) * 64 + static_cast<uint32_t>(__builtin_ctzll(gone)));
+    BlockHosts(maps_).forget(closing);
+}
+
 void Prefilter::uncover(const std::vector<Prefix>& removed, const std::vector<Prefix>& remaining) {
     BlockHosts(maps_).close(removed, remaining);  // before the bits above them clear
     for (Family family : {Family::V4, Family::V6}) {
@@ -145,6 +158,7 @@ void Prefilter::uncover(const std::vector<Prefix>& removed, const std::vector<Pr
             for (const auto& [word, bits] : overlap)
                 if (auto it = words.find(word); it != words.end()) it->second |= bits;
         }
+        if (family == Family::V4) forgetClosing(words);
         writeWords(maps_, words);
     }
 }

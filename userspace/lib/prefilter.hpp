@@ -5,6 +5,8 @@
 // Each also keeps the second level, the IPv4 host bitmaps (block_hosts.hpp).
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <vector>
 
 #include "map_set.hpp"
@@ -23,6 +25,8 @@ public:
     void uncover(const std::vector<Prefix>& removed, const std::vector<Prefix>& remaining);
 
 private:
+    void forgetClosing(const std::map<uint32_t, uint64_t>& words);
+
     const MapSet& maps_;
 };
 
