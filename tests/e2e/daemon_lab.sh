@@ -10,11 +10,24 @@
 #   daemon_stop [SIGNAL]          # SIGTERM (or SIGNAL); DAEMON_RC is its exit status
 #   lab_wait_until SECONDS CMD... # retries CMD every 0.1 s until it succeeds
 #   source_prefixes SOURCE        # the prefixes `allow list` shows for SOURCE, space-separated
+#   daemon_config_head LISTEN     # prints a config's start: the lab's pin dir, both server
+#                                 # interfaces enforcing, metrics on LISTEN ("" = off)
 #
 # Each run logs to $LAB_TMP/daemon-N.out (the drop log) and .err (events).
 # The daemon is stopped on every exit path by lab_cleanup.
 
 DAEMON_RUNS=0
+
+daemon_config_head() {
+    cat <<EOF
+pin_dir = "$LAB_PIN_DIR"
+[filter]
+interfaces = ["$LAB_IF_SRV_GW", "$LAB_IF_SRV_SP"]
+mode = "enforce"
+[metrics]
+listen = "$1"
+EOF
+}
 
 daemon_start() {
     local i

@@ -42,13 +42,9 @@ EOF
 write_config() {
     local domains
     domains=$(printf '"%s", ' "$@")
-    cat >"$DAEMON_CONFIG.new" <<EOF
-pin_dir = "$LAB_PIN_DIR"
-[filter]
-interfaces = ["$LAB_IF_SRV_GW", "$LAB_IF_SRV_SP"]
-mode = "enforce"
-[metrics]
-listen = "127.0.0.1:$METRICS_PORT"
+    {
+        daemon_config_head "127.0.0.1:$METRICS_PORT"
+        cat <<EOF
 [sources]
 files = ["$GATEWAYS"]
 spf = [${domains%, }]
@@ -56,6 +52,7 @@ dns_server = "127.0.0.1:$NSD_PORT"
 spf_refresh_min = 5
 spf_refresh_max = 60
 EOF
+    } >"$DAEMON_CONFIG.new"
     mv "$DAEMON_CONFIG.new" "$DAEMON_CONFIG"
 }
 

@@ -24,16 +24,13 @@ BPFTOOL=${BPFTOOL:-/usr/sbin/bpftool}
 lab_up
 
 DAEMON_CONFIG=$LAB_TMP/xdpguard.toml
-cat >"$DAEMON_CONFIG" <<EOF
-pin_dir = "$LAB_PIN_DIR"
-[filter]
-interfaces = ["$LAB_IF_SRV_GW", "$LAB_IF_SRV_SP"]
-mode = "enforce"
-[metrics]
-listen = ""
+{
+    daemon_config_head ""
+    cat <<EOF
 [sources]
 prefixes = ["$LAB_GW_NET4", "$LAB_GW_NET6"]
 EOF
+} >"$DAEMON_CONFIG"
 
 # link_field IFACE FIELD: id or prog_id of the interface's pinned bpf_link.
 link_field() {

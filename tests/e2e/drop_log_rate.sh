@@ -25,18 +25,15 @@ BURST=3000 FIRST_RATE=5 SECOND_RATE=50
 CPUS=$(nproc)
 ms_now() { echo $(($(date +%s%N) / 1000000)); }
 
-cat >"$DAEMON_CONFIG" <<EOF
-pin_dir = "$LAB_PIN_DIR"
-[filter]
-interfaces = ["$LAB_IF_SRV_GW", "$LAB_IF_SRV_SP"]
-mode = "enforce"
-[metrics]
-listen = ""
+{
+    daemon_config_head ""
+    cat <<EOF
 [drop_log]
 rate = $FIRST_RATE
 [sources]
 prefixes = ["$LAB_GW_NET4", "$LAB_GW_NET6"]
 EOF
+} >"$DAEMON_CONFIG"
 
 # burst RATE: sends BURST SYNs at about 1,000 per second and checks what
 # the drop log and the counters made of them. Sets LOGGED (the records) and
