@@ -131,7 +131,6 @@ public:
         for (uint32_t way = 0; way < 2; ++way) clearIn(slotOf(block, way), block);
     }
     uint32_t count() const { return count_; }
-    uint32_t shift() const { return shift_; }
     uint32_t slotOf(uint32_t block, uint32_t way) const { return XG_BLOCK_SLOT(block, way, shift_); }
     uint64_t load(uint32_t slot, size_t i) const { return word(slot, i).load(std::memory_order_acquire); }
 
