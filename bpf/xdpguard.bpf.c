@@ -143,26 +143,28 @@ static __always_inline int port_protected(const struct xg_config *cfg,
 	return (cfg->ports[port / 64] >> (port % 64)) & 1;
 }
 
+/* The source's top 32 bits, in host order: its IPv4 address, or the /32
+ * of its IPv6 one. Both levels of the prefilter look no further. */
+static __always_inline __u32 source_top32(int ipv6, struct l3_info *l3)
+{
+	return bpf_ntohl(ipv6 ? l3->saddr6.in6_u.u6_addr32[0] : l3->saddr4);
+}
+
 /* One array load: is any allowlist prefix overlapping the source's top
  * 24 bits? The array lookup is inlined by the verifier, so a flood from
  * outside the gateways' blocks never walks the trie. */
-static __always_inline int prefilter_hit(int ipv6, struct l3_info *l3)
+static __always_inline int prefilter_hit(int ipv6, __u32 top32)
 {
-	__u32 top, idx;
-	__u64 *word;
+	__u32 top = top32 >> (32 - XG_PREFILTER_BITS);
+	__u32 idx = (top / 64) + (ipv6 ? XG_PREFILTER_V6_BASE : XG_PREFILTER_V4_BASE);
+	__u64 *word = bpf_map_lookup_elem(&XG_MAP_PREFILTER, &idx);
 
-	if (ipv6)
-		top = bpf_ntohl(l3->saddr6.in6_u.u6_addr32[0]) >> (32 - XG_PREFILTER_BITS);
-	else
-		top = bpf_ntohl(l3->saddr4) >> (32 - XG_PREFILTER_BITS);
-	idx = (top / 64) + (ipv6 ? XG_PREFILTER_V6_BASE : XG_PREFILTER_V4_BASE);
-	word = bpf_map_lookup_elem(&XG_MAP_PREFILTER, &idx);
 	return word && ((*word >> (top % 64)) & 1);
 }
 
-/* The host bitmap word of the source's block in one of its two slots, if
- * that slot holds the block (see xg_block_hosts); 0 otherwise. */
-static __always_inline __u64 block_word(__u32 slot, __u32 block, __u32 host)
+/* The bitmap word of the block in one of its two slots, if that slot
+ * holds the block (see xg_block_hosts); 0 otherwise. */
+static __always_inline __u64 block_word(__u32 slot, __u32 key, __u32 low8)
 {
 	struct xg_block_hosts *bitmap = bpf_map_lookup_elem(&XG_MAP_BLOCK_HOSTS, &slot);
 	__u64 word;
@@ -170,34 +172,34 @@ static __always_inline __u64 block_word(__u32 slot, __u32 block, __u32 host)
 	if (!bitmap)
 		return 0;
 	/* One load: tag and bits come from the same atomic store. */
-	word = *(volatile __u64 *)&bitmap->words[(host / 32) & (XG_BLOCK_WORDS - 1)];
-	return (__u32)(word >> 32) == XG_BLOCK_TAG(block) ? word : 0;
+	word = *(volatile __u64 *)&bitmap->words[(low8 / 32) & (XG_BLOCK_WORDS - 1)];
+	return (__u32)(word >> 32) == XG_BLOCK_TAG(key) ? word : 0;
 }
 
-/* False if the source's IPv4 block has a host bitmap without its bit: no
- * prefix covers the source, whatever the trie would walk. */
-static __always_inline int block_host_listed(const struct xg_config *cfg, __be32 saddr)
+/* False if the source's block has a bitmap without the source's bit (its
+ * IPv4 address, its IPv6 /32): no prefix covers the source, whatever the
+ * trie would walk. */
+static __always_inline int block_bit_set(const struct xg_config *cfg, int ipv6, __u32 top32)
 {
-	__u32 addr = bpf_ntohl(saddr), block = addr >> 8, host = addr & 255;
+	__u32 key = XG_BLOCK_KEY(ipv6, top32), low8 = top32 & 255;
 	__u32 shift = cfg->block_slot_shift;
-	__u64 word = block_word(XG_BLOCK_SLOT(block, 0, shift), block, host);
+	__u64 word = block_word(XG_BLOCK_SLOT(key, 0, shift), key, low8);
 
 	if (!word)
-		word = block_word(XG_BLOCK_SLOT(block, 1, shift), block, host);
+		word = block_word(XG_BLOCK_SLOT(key, 1, shift), key, low8);
 	if (!word)
 		return 1; /* no slot holds the block: the trie decides */
-	return (word >> (host % 32)) & 1;
+	return (word >> (low8 % 32)) & 1;
 }
 
 /* Longest-prefix match of the source; on a hit, credit the matching rule. */
 static __always_inline int source_allowed(const struct xg_config *cfg, int ipv6, struct l3_info *l3)
 {
+	__u32 top32 = source_top32(ipv6, l3);
 	struct xg_rule_counter *cnt;
 	struct xg_rule *rule;
 
-	if (!prefilter_hit(ipv6, l3))
-		return 0;
-	if (!ipv6 && !block_host_listed(cfg, l3->saddr4))
+	if (!prefilter_hit(ipv6, top32) || !block_bit_set(cfg, ipv6, top32))
 		return 0;
 	if (ipv6) {
 		struct xg_lpm_v6 key = { .prefixlen = 128 };

@@ -11,7 +11,7 @@
 
 #include <linux/types.h>
 
-#define XG_LAYOUT_VERSION 3
+#define XG_LAYOUT_VERSION 4
 
 /* Map names (BPF object names are truncated at 15 characters). */
 #define XG_MAP_ALLOW_V4 xg_allow_v4
@@ -91,16 +91,18 @@ struct xg_stat_counter {
 #define XG_PREFILTER_V4_BASE 0
 #define XG_PREFILTER_V6_BASE XG_PREFILTER_WORDS
 
-/* The prefilter's second level, for IPv4 /24 blocks that only prefixes
- * longer than /24 cover (a gateway's /28 inside a hosting provider's /24):
- * one bit per address of the block, set when an allowlist prefix covers
- * it. A clear bit denies the SYN without the trie walk; a set bit, or a
- * block without an entry, goes to the trie. Blocks a prefix of /24 or
- * shorter covers have no entry.
+/* The prefilter's second level, for /24 blocks that only prefixes longer
+ * than /24 cover (a gateway's /28 inside a hosting provider's /24; a mail
+ * provider's /36 or /48 inside an IPv6 /24 that dozens of other networks
+ * share): 256 bits per block, one for each value of the address's bits
+ * 24-31, set when an allowlist prefix overlaps it. In IPv4 that is one bit
+ * per address of the block; in IPv6 one bit per /32. A clear bit denies
+ * the SYN without the trie walk; a set bit, or a block without an entry,
+ * goes to the trie. Blocks a prefix of /24 or shorter covers have no entry.
  *
  * An array of slots, each block in one of two slots its hashes name (a
  * lookup is an inlined array load, where a hash map cost as much as the
- * trie walk it saves). Each 8-byte word holds 32 addresses' bits
+ * trie walk it saves). Each 8-byte word holds 32 of the block's bits
  * under a tag naming its block, and the controller writes words with
  * single atomic stores through mmap(), so the one word the program loads
  * is never torn between two blocks or two versions: a word of another
@@ -108,16 +110,19 @@ struct xg_stat_counter {
  * controller keeps each block's bits a superset of the tries: it adds
  * bits (or clears the slot) before a prefix enters the tries, and removes
  * bits only after one left. */
+/* A block's key: its top 24 bits, bit 24 set for IPv6. Divided by 64 it
+ * is the index of the block's XG_MAP_PREFILTER word. */
+#define XG_BLOCK_KEY(ipv6, top32) (((__u32)(top32) >> 8) | ((__u32)(ipv6) << 24))
 /* The array has the allowlist capacity's next power of two of slots, within: */
 #define XG_BLOCK_SLOTS_MIN 1024U
 #define XG_BLOCK_SLOTS_MAX (1U << 21)
 /* A block may sit in one of two slots (two multiplicative hashes, shifted
  * by xg_config.block_slot_shift = 32 - log2(slots)), so that a collision
  * rarely leaves it without one. An unset shift (0) finds no slot. */
-#define XG_BLOCK_SLOT(block, way, shift) \
-	(((__u32)((block) * ((way) ? 0x85EBCA6BU : 0x9E3779B1U))) >> (shift))
-#define XG_BLOCK_TAG(block) ((__u32)(block) | 0x80000000U) /* 0: empty */
-#define XG_BLOCK_WORDS 8 /* word i: addresses 32i..32i+31 in bits 0-31, tag in 32-63 */
+#define XG_BLOCK_SLOT(key, way, shift) \
+	(((__u32)((key) * ((way) ? 0x85EBCA6BU : 0x9E3779B1U))) >> (shift))
+#define XG_BLOCK_TAG(key) ((__u32)(key) | 0x80000000U) /* 0: empty */
+#define XG_BLOCK_WORDS 8 /* word i: bits 32i..32i+31 in bits 0-31, tag in 32-63 */
 struct xg_block_hosts {
 	__u64 words[XG_BLOCK_WORDS];
 };

@@ -110,21 +110,25 @@ inline std::vector<uint64_t> prefilterOf(const std::vector<Net>& nets) {
     return words;
 }
 
-// The second level as abi.h defines it (xg_block_hosts): for each IPv4
-// block that only prefixes longer than /24 cover, the bitmap of the
-// addresses they cover; no entry for any other block.
+// The second level as abi.h defines it (xg_block_hosts): for each block
+// that only prefixes longer than /24 cover, keyed by XG_BLOCK_KEY, the
+// bitmap of the values of address bits 24-31 they overlap (IPv4 hosts,
+// IPv6 /32s); no entry for any other block.
+inline uint32_t blockKey(const Net& net) { return XG_BLOCK_KEY(net.family == Family::V6, net.block() << 8); }
+
 inline std::map<uint32_t, std::array<uint64_t, 4>> blockHostsOf(const std::vector<Net>& nets) {
     std::map<uint32_t, std::array<uint64_t, 4>> bitmaps;
     for (const Net& net : nets) {
-        if (net.family != Family::V4 || net.length <= XG_PREFILTER_BITS) continue;
+        if (net.length <= XG_PREFILTER_BITS) continue;
+        const unsigned count = 1u << (32 - std::min(net.length, 32u));
         const unsigned first = static_cast<unsigned>(net.bits >> 96) & 255;
-        for (unsigned host = first; host < first + (1u << (32 - net.length)); ++host)
-            bitmaps[net.block()][host / 64] |= 1ULL << (host % 64);
+        for (unsigned host = first; host < first + count; ++host)
+            bitmaps[blockKey(net)][host / 64] |= 1ULL << (host % 64);
     }
     for (auto it = bitmaps.begin(); it != bitmaps.end();) {
         const bool covered = std::any_of(nets.begin(), nets.end(), [&](const Net& net) {
-            return net.family == Family::V4 && net.length <= XG_PREFILTER_BITS && net.block() <= it->first &&
-                   it->first <= net.last().block();
+            return net.length <= XG_PREFILTER_BITS && blockKey(net) <= it->first &&
+                   it->first <= blockKey(net.last());
         });
         it = covered ? bitmaps.erase(it) : std::next(it);
     }
@@ -190,15 +194,20 @@ public:
     }
 
     // An address at or near the edges of `net`: first, last, one before or
-    // after, anywhere inside, or inside the same-sized neighbour.
+    // after, anywhere inside, inside the same-sized neighbour, or anywhere
+    // in its /24 block (where the prefilter's second level decides).
     Net addressNear(const Net& net) {
-        switch (below(6)) {
+        switch (below(7)) {
         case 0: return net.first();
         case 1: return net.last();
         case 2: return net.first().plus(-1);
         case 3: return net.last().plus(1);
         case 4: return {net.family, net.bits | (bits() & ~Net::mask(net.length) & Net::mask(net.width())),
                         net.width()};
+        case 5: {
+            const Bits128 block = Net::mask(std::min(net.length, unsigned(XG_PREFILTER_BITS)));
+            return {net.family, (net.bits & block) | (bits() & ~block & Net::mask(net.width())), net.width()};
+        }
         default: {
             const Bits128 flip = net.length == 0 ? 0 : Bits128(1) << (128 - net.length);
             return {net.family, (net.bits ^ flip) | (bits() & ~Net::mask(net.length) & Net::mask(net.width())),

@@ -164,3 +164,52 @@ TEST_CASE("A bitmap rebuilt from a trie key with host bits covers the whole pref
 }
 
 }  // namespace xdpguard::test
+
+namespace xdpguard::test {
+
+// IPv6: a /24 is shared by many networks, so a block's bits are its /32s.
+// 3fff::/20 is the documentation prefix (RFC 9637); its first /24 holds
+// the /32s 3fff:0:: to 3fff:ff::.
+constexpr uint32_t kBlockV6 = XG_BLOCK_KEY(1, 0x3fff0000);
+
+TEST_CASE("An IPv6 /24 only longer prefixes cover has a bitmap of its /32s, and the program obeys it",
+          "[prog_run]") {
+    Filter filter({"3fff:12:ab::/48", "3fff:40::/30"});
+    BlockHosts::Hosts want = hosts(0x12, 0x12);
+    want[1] |= hosts(0x40, 0x43)[1];
+    REQUIRE(bitmapOf(filter, kBlockV6) == want);
+    filter.check({{"a gateway in the /48 passes", synV6("3fff:12:ab::9"), passesCrediting("3fff:12:ab::/48")},
+                  {"a host of the /30 passes", synV6("3fff:43:1::1"), passesCrediting("3fff:40::/30")},
+                  {"the gateway's /32 goes to the trie, which denies", synV6("3fff:12:cd::1"),
+                   deniedV6("3fff:12:cd::/48")},
+                  {"another /32 of the block is denied", synV6("3fff:34::1"), deniedV6("3fff:34::/48")}});
+
+    // The block's bits are what the program reads: with the gateway's /32
+    // cleared by hand, the gateway is denied though the trie holds it.
+    const uint32_t shift = BlockHosts(filter.maps()).slotShift();
+    uint32_t slot = XG_BLOCK_SLOT(kBlockV6, 0, shift);
+    xg_block_hosts value{};
+    REQUIRE(bpf_map_lookup_elem(filter.maps().blockHosts.get(), &slot, &value) == 0);
+    if ((value.words[0] >> 32) != XG_BLOCK_TAG(kBlockV6)) {
+        slot = XG_BLOCK_SLOT(kBlockV6, 1, shift);
+        REQUIRE(bpf_map_lookup_elem(filter.maps().blockHosts.get(), &slot, &value) == 0);
+    }
+    REQUIRE((value.words[0] >> 32) == XG_BLOCK_TAG(kBlockV6));
+    value.words[0] &= ~(1ULL << 0x12);
+    REQUIRE(bpf_map_update_elem(filter.maps().blockHosts.get(), &slot, &value, BPF_ANY) == 0);
+    CHECK(filter.run(synV6("3fff:12:ab::9")) == XDP_DROP);
+    value.words[0] |= 1ULL << 0x12;
+    REQUIRE(bpf_map_update_elem(filter.maps().blockHosts.get(), &slot, &value, BPF_ANY) == 0);
+
+    // A /24 over the block: the trie decides there; when it goes, the
+    // bitmap comes back from what remains.
+    filter.allowlist().add({Prefix::parse("3fff::/24")});
+    CHECK_FALSE(bitmapOf(filter, kBlockV6));
+    filter.check({"another /32 passes under the /24", synV6("3fff:34::1"), passesCrediting("3fff::/24")});
+    filter.allowlist().remove({Prefix::parse("3fff::/24"), Prefix::parse("3fff:40::/30")});
+    CHECK(bitmapOf(filter, kBlockV6) == hosts(0x12, 0x12));
+    filter.check({{"the gateway passes again", synV6("3fff:12:ab::9"), passesCrediting("3fff:12:ab::/48")},
+                  {"the removed /30's host is denied", synV6("3fff:43:1::1"), deniedV6("3fff:43:1::/48")}});
+}
+
+}  // namespace xdpguard::test

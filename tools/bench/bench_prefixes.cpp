@@ -115,6 +115,26 @@ public:
 
     unsigned bits() const { return bits_; }
 
+    // The address nearest after `host` in its /`length` that no prefix covers.
+    U128 freeNeighbour(const RangeSet& set, U128 host, unsigned length) const {
+        const U128 mask = hostMask(length);
+        for (U128 step = 1; step <= mask; ++step) {
+            const U128 candidate = (host & ~mask) | ((host + step) & mask);
+            if (!set.overlaps(candidate, candidate)) return candidate;
+        }
+        throw Error(ErrorKind::Runtime, "benchmark allowlist fills its probe block");
+    }
+
+    // IPv6: `host` moved to the next /32 of its /24 that no prefix touches.
+    U128 freeSlash32(const RangeSet& set, U128 host) const {
+        const U128 inside = hostMask(32), block = hostMask(XG_PREFILTER_BITS);
+        for (U128 step = inside + 1; step <= block; step += inside + 1) {
+            const U128 candidate = (host & ~block) | ((host + step) & block);
+            if (!set.overlaps(candidate & ~inside, candidate | inside)) return candidate;
+        }
+        throw Error(ErrorKind::Runtime, "benchmark allowlist fills its probe block's /32s");
+    }
+
 private:
     Family family_;
     unsigned bits_;
@@ -135,17 +155,14 @@ BenchAllowlist makeAllowlist(Family family, size_t count) {
     for (size_t added = 1; added < count;)
         if (gen.tryAdd(set, gen.randomLength())) ++added;
 
-    // A neighbour of the gateway in its prefilter block (top 24 bits) that
-    // no prefix covers: the trie walks as deep as it can and still misses.
-    const U128 blockMask = gen.hostMask(XG_PREFILTER_BITS);
-    for (U128 step = 1; step <= blockMask; ++step) {
-        const U128 candidate = (host & ~blockMask) | ((host + step) & blockMask);
-        if (!set.overlaps(candidate, candidate)) {
-            list.blockMiss = gen.addressText(candidate);
-            break;
-        }
+    // Misses in the gateway's prefilter block (top 24 bits): a neighbour
+    // the trie walks as deep as it can for, and (IPv6) a host of another
+    // /32 of the block that no prefix touches.
+    list.blockMiss = gen.addressText(gen.freeNeighbour(set, host, XG_PREFILTER_BITS));
+    if (family == Family::V6) {
+        list.slash32Miss = list.blockMiss;
+        list.blockMiss = gen.addressText(gen.freeSlash32(set, host));
     }
-    if (list.blockMiss.empty()) throw Error(ErrorKind::Runtime, "benchmark allowlist fills its probe block");
     list.allowedHost = gen.addressText(host);
     list.outsider = gen.addressText(gen.outsiderAddress());
     list.prefixes.reserve(count);

@@ -26,7 +26,11 @@ inline constexpr uint32_t kFloodSourceMask = 0x3fffffffu;
 struct BenchAllowlist {
     std::vector<Prefix> prefixes;  // `count` prefixes, none containing another
     std::string allowedHost;       // an address matched by a host prefix (/32, /128)
-    std::string blockMiss;         // in the same prefilter block as allowedHost, matched by none
+    // In allowedHost's prefilter block (/24), matched by none, decided by the
+    // block's bitmap: IPv4 a neighbour of allowedHost, IPv6 a host in
+    // another /32 that no prefix touches.
+    std::string blockMiss;
+    std::string slash32Miss;       // IPv6: in allowedHost's /32, matched by none: the trie decides
     std::string outsider;          // in a block no prefix overlaps
 };
 

@@ -17,34 +17,40 @@
 namespace xdpguard {
 namespace {
 
-constexpr unsigned kBlockBits = XG_PREFILTER_BITS;  // an IPv4 block is a /24
+constexpr unsigned kBlockBits = XG_PREFILTER_BITS;  // a block is a /24 of either family
+// A block's key divided by 64 is its prefilter word (abi.h).
+static_assert(XG_PREFILTER_V4_BASE == 0 && XG_PREFILTER_V6_BASE == XG_BLOCK_KEY(1, 0) / 64);
 using Hosts = BlockHosts::Hosts;
-using Bitmaps = std::map<uint32_t, Hosts>;  // block -> hosts
+using Bitmaps = std::map<uint32_t, Hosts>;  // block key -> bits
 
-uint32_t blockOf(const Prefix& prefix) {
+uint32_t top32(const Prefix& prefix) {
     const auto& b = prefix.bytes();
-    return (uint32_t(b[0]) << 16) | (uint32_t(b[1]) << 8) | b[2];
+    return (uint32_t(b[0]) << 24) | (uint32_t(b[1]) << 16) | (uint32_t(b[2]) << 8) | b[3];
 }
 
-// A prefix the second level describes: IPv4, longer than a block.
-bool inOneBlock(const Prefix& prefix) { return prefix.family() == Family::V4 && prefix.length() > kBlockBits; }
+uint32_t keyOf(const Prefix& prefix) { return XG_BLOCK_KEY(prefix.family() == Family::V6, top32(prefix)); }
 
+// A prefix the second level describes: longer than a block.
+bool inOneBlock(const Prefix& prefix) { return prefix.length() > kBlockBits; }
+
+// Sets the bits of the address's bits 24-31 (an IPv4 host, an IPv6 /32)
+// that the prefix overlaps.
 void addHosts(Hosts& bitmap, const Prefix& prefix) {
-    const unsigned count = 1u << (32 - prefix.length());
+    const unsigned count = 1u << (32 - std::min(prefix.length(), 32u));
     // Masked: a key adopted from the trie as it was may carry host bits.
     const unsigned first = prefix.bytes()[3] & ~(count - 1);
     for (unsigned host = first; host < first + count; ++host) bitmap[host / 64] |= 1ULL << (host % 64);
 }
 
-// The IPv4 blocks that prefixes of /24 or shorter cover whole, as merged
-// sorted ranges, to ask "is this block covered?" in log time.
+// The blocks that prefixes of /24 or shorter cover whole, as merged sorted
+// ranges of keys, to ask "is this block covered?" in log time.
 class WholeBlocks {
 public:
     explicit WholeBlocks(const std::vector<Prefix>& prefixes) {
         for (const Prefix& prefix : prefixes) {
-            if (prefix.family() != Family::V4 || prefix.length() > kBlockBits) continue;
+            if (prefix.length() > kBlockBits) continue;
             const uint32_t span = 1u << (kBlockBits - prefix.length());
-            const uint32_t first = blockOf(prefix) & ~(span - 1);  // masked, as addHosts
+            const uint32_t first = keyOf(prefix) & ~(span - 1);  // masked, as addHosts; keeps the family bit
             ranges_.emplace_back(first, first + (span - 1));
         }
         std::sort(ranges_.begin(), ranges_.end());
@@ -172,7 +178,7 @@ void BlockHosts::open(const std::vector<Prefix>& added, const std::function<uint
     // before gets one of its own, one the trie already decided keeps none.
     Bitmaps grown;
     for (const Prefix& prefix : added)
-        if (inOneBlock(prefix) && !whole.covers(blockOf(prefix))) addHosts(grown[blockOf(prefix)], prefix);
+        if (inOneBlock(prefix) && !whole.covers(keyOf(prefix))) addHosts(grown[keyOf(prefix)], prefix);
     for (auto& [block, hosts] : grown) {
         if (!((openBefore(block / 64) >> (block % 64)) & 1)) {
             slots.write(block, hosts);  // the tries allow nothing in it yet
@@ -199,13 +205,13 @@ void BlockHosts::close(const std::vector<Prefix>& removed, const std::vector<Pre
     const WholeBlocks wholeRemoved(removed);
     std::set<uint32_t> touched;
     for (const Prefix& prefix : removed)
-        if (inOneBlock(prefix)) touched.insert(blockOf(prefix));
+        if (inOneBlock(prefix)) touched.insert(keyOf(prefix));
     if (touched.empty() && wholeRemoved.ranges().empty()) return;
 
     Bitmaps rebuilt;  // from what the tries still hold
     for (const Prefix& prefix : remaining)
-        if (inOneBlock(prefix) && (touched.count(blockOf(prefix)) || wholeRemoved.covers(blockOf(prefix))))
-            addHosts(rebuilt[blockOf(prefix)], prefix);
+        if (inOneBlock(prefix) && (touched.count(keyOf(prefix)) || wholeRemoved.covers(keyOf(prefix))))
+            addHosts(rebuilt[keyOf(prefix)], prefix);
     const WholeBlocks wholeRemaining(remaining);
     Slots slots(maps_.blockHosts.get());
     for (const auto& [block, hosts] : rebuilt) {

@@ -1,7 +1,9 @@
-// The prefilter's second level (see xg_block_hosts in abi.h): a bitmap of
-// the addresses allowlist prefixes cover, for each IPv4 /24 block that only
-// prefixes longer than /24 cover. With it, a SYN from such a block that no
-// prefix covers is denied without the trie walk.
+// The prefilter's second level (see xg_block_hosts in abi.h): for each /24
+// block that only prefixes longer than /24 cover, a bitmap of the values of
+// the address's bits 24-31 the prefixes overlap: the IPv4 addresses they
+// cover, the IPv6 /32s they touch. With it, a SYN from such a block that no
+// prefix can cover is denied without the trie walk. Blocks are named by
+// their key (XG_BLOCK_KEY: the top 24 bits, bit 24 set for IPv6).
 //
 // Each bitmap stays a superset of what the tries allow in its block, and an
 // entry exists only while its block's prefilter bit is set:
@@ -30,19 +32,19 @@ class BlockHosts {
 public:
     explicit BlockHosts(const MapSet& maps) : maps_(maps) {}
 
-    // `openBefore(word)`: the IPv4 prefilter word (blocks word*64 to
+    // `openBefore(word)`: the prefilter word `word` (block keys word*64 to
     // word*64+63) as it was before this change; a clear bit proves the tries
     // allow nothing in that block yet.
     void open(const std::vector<Prefix>& added, const std::function<uint64_t(uint32_t)>& openBefore);
     // `remaining`: every prefix the tries still hold.
     void close(const std::vector<Prefix>& removed, const std::vector<Prefix>& remaining);
-    // Empties the blocks' slots: their prefilter bits are about to clear.
+    // Empties the slots of the blocks (keys): their prefilter bits are about to clear.
     void forget(const std::vector<uint32_t>& blocks);
 
     // xg_config.block_slot_shift for this filter's array (its size).
     uint32_t slotShift() const;
 
-    using Hosts = std::array<uint64_t, 4>;  // bit (address & 255)
+    using Hosts = std::array<uint64_t, 4>;  // bit: the address's bits 24-31
     // Every block whose slot holds it whole, and how many slots hold only
     // part of a block (an interrupted write or clear).
     std::map<uint32_t, Hosts> all(size_t* mixedSlots = nullptr) const;

@@ -117,13 +117,14 @@ void Prefilter::cover(const std::vector<Prefix>& prefixes) {
     writeWords(maps_, words);
     // Second level after the first: a host bitmap exists only under a set bit.
     BlockHosts(maps_).open(prefixes, [&](uint32_t word) {
-        const auto it = before.find(XG_PREFILTER_V4_BASE + word);
+        const auto it = before.find(word);
         return it == before.end() ? 0 : it->second;
     });
 }
 
 // A host bitmap exists only under a set bit (block_hosts.hpp): those of the
-// IPv4 blocks whose bits `words` clear go first, whatever left them there.
+// blocks whose bits `words` clear go first, whatever left them there. A
+// word's index times 64 is its first block's key.
 void Prefilter::forgetClosing(const std::map<uint32_t, uint64_t>& words) {
     Words before;
     readRange(maps_, words.begin()->first, words.rbegin()->first, before);
@@ -131,7 +132,7 @@ void Prefilter::forgetClosing(const std::map<uint32_t, uint64_t>& words) {
     for (const auto& [word, bits] : words)
         if (auto it = before.find(word); it != before.end())
             for (uint64_t gone = it->second & ~bits; gone; gone &= gone - 1)
-                closing.push_back((word - XG_PREFILTER_V4_BASE) * 64 + static_cast<uint32_t>(__builtin_ctzll(gone)));
+                closing.push_back(word * 64 + static_cast<uint32_t>(__builtin_ctzll(gone)));
     BlockHosts(maps_).forget(closing);
 }
 
@@ -158,7 +159,7 @@ void Prefilter::uncover(const std::vector<Prefix>& removed, const std::vector<Pr
             for (const auto& [word, bits] : overlap)
                 if (auto it = words.find(word); it != words.end()) it->second |= bits;
         }
-        if (family == Family::V4) forgetClosing(words);
+        forgetClosing(words);
         writeWords(maps_, words);
     }
 }

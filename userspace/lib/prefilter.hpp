@@ -2,7 +2,7 @@
 // abi.h): one bit per top-24-bit block per family, set while any allowlist
 // prefix overlaps the block. Kept a superset of the tries at every moment:
 // cover() runs before prefixes enter the tries, uncover() after they left.
-// Each also keeps the second level, the IPv4 host bitmaps (block_hosts.hpp).
+// Each also keeps the second level, the blocks' bitmaps (block_hosts.hpp).
 #pragma once
 
 #include <cstdint>
