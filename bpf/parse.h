@@ -70,9 +70,8 @@ struct l3_info {
 };
 
 /* Returns the EtherType (network order) after at most VLAN_MAX_DEPTH tags,
- * or 0 if the frame ends inside the Ethernet header. *vlan_id is the outer
- * tag's VLAN id (0 if untagged), for the drop feed. */
-static __always_inline __be16 parse_ethernet(struct cursor *c, __u16 *vlan_id)
+ * or 0 if the frame ends inside the Ethernet header. */
+static __always_inline __be16 parse_ethernet(struct cursor *c)
 {
 	struct ethhdr *eth = c->pos;
 	__be16 proto;
@@ -82,7 +81,6 @@ static __always_inline __be16 parse_ethernet(struct cursor *c, __u16 *vlan_id)
 		return 0;
 	proto = eth->h_proto;
 	c->pos = eth + 1;
-	*vlan_id = 0;
 
 #pragma unroll
 	for (i = 0; i < VLAN_MAX_DEPTH; i++) {
@@ -93,12 +91,25 @@ static __always_inline __be16 parse_ethernet(struct cursor *c, __u16 *vlan_id)
 			break;
 		if ((void *)(tag + 1) > c->end)
 			return 0;
-		if (i == 0)
-			*vlan_id = bpf_ntohs(tag->tci) & 0x0fff;
 		proto = tag->encap_proto;
 		c->pos = tag + 1;
 	}
 	return proto;
+}
+
+/* The outer tag's VLAN id, 0 if untagged, for the drop feed. Read again
+ * from the frame when an event is reported, so that the judging path does
+ * not hold it in a register it needs (parse_ethernet saw the tag whole). */
+static __always_inline __u16 outer_vlan_id(struct xdp_md *ctx)
+{
+	struct ethhdr *eth = (void *)(long)ctx->data;
+	struct vlan_tag *tag = (void *)(eth + 1);
+
+	if ((void *)(tag + 1) > (void *)(long)ctx->data_end)
+		return 0;
+	if (eth->h_proto != bpf_htons(ETH_P_8021Q) && eth->h_proto != bpf_htons(ETH_P_8021AD))
+		return 0;
+	return bpf_ntohs(tag->tci) & 0x0fff;
 }
 
 static __always_inline enum l3_result parse_ipv4(struct cursor *c,

@@ -282,7 +282,7 @@ static __always_inline int feed_token(const struct xg_config *cfg, struct xg_fee
 /* Reports a denied SYN to the drop feed, within the budget. */
 static __always_inline void report_denied(struct xdp_md *ctx, const struct xg_config *cfg,
 					  struct xg_feed_budget *cpu, __u64 now, int ipv6,
-					  struct l3_info *l3, const struct tcphdr *tcp, __u16 vlan_id)
+					  struct l3_info *l3, const struct tcphdr *tcp)
 {
 	struct xg_drop_event event = {};
 
@@ -292,7 +292,7 @@ static __always_inline void report_denied(struct xdp_md *ctx, const struct xg_co
 	event.ifindex = ctx->ingress_ifindex;
 	event.sport = bpf_ntohs(tcp->source);
 	event.dport = bpf_ntohs(tcp->dest);
-	event.vlan = vlan_id;
+	event.vlan = outer_vlan_id(ctx);
 	event.family = ipv6 ? XG_FAMILY_V6 : XG_FAMILY_V4;
 	event.action = (cfg->flags & XG_CFG_ENFORCE) ? XG_ACTION_DROPPED : XG_ACTION_MONITORED;
 	if (ipv6)
@@ -305,7 +305,7 @@ static __always_inline void report_denied(struct xdp_md *ctx, const struct xg_co
 /* A denied SYN (bypass already ruled out): who sent it, the drop feed, then
  * the verdict. */
 static __always_inline int deny(struct xdp_md *ctx, const struct xg_config *cfg, int ipv6,
-				struct l3_info *l3, const struct tcphdr *tcp, __u16 vlan_id)
+				struct l3_info *l3, const struct tcphdr *tcp)
 {
 	__u32 zero = 0;
 	struct xg_feed_budget *cpu = bpf_map_lookup_elem(&XG_MAP_FEED_BUDGET, &zero);
@@ -314,7 +314,7 @@ static __always_inline int deny(struct xdp_md *ctx, const struct xg_config *cfg,
 		__u64 now = coarse_now(cpu);
 
 		record_denied_source(ipv6, l3, now);
-		report_denied(ctx, cfg, cpu, now, ipv6, l3, tcp, vlan_id);
+		report_denied(ctx, cfg, cpu, now, ipv6, l3, tcp);
 	}
 	return counted_verdict(ipv6 ? XG_REASON_DENIED_V6 : XG_REASON_DENIED_V4, cfg);
 }
@@ -322,8 +322,7 @@ static __always_inline int deny(struct xdp_md *ctx, const struct xg_config *cfg,
 /* Everything after the Ethernet header. Inlined once per family with
  * `ipv6` a constant, so each family's path is straight-line code of its
  * own: no re-test of the family, no registers spilled where they merge. */
-static __always_inline int filter_l3(struct xdp_md *ctx, struct cursor *c, __u16 vlan_id,
-				     const int ipv6)
+static __always_inline int filter_l3(struct xdp_md *ctx, struct cursor *c, const int ipv6)
 {
 	struct l3_info l3; /* each parser sets every field it reports */
 	enum l3_result l3r = ipv6 ? parse_ipv6(c, &l3) : parse_ipv4(c, &l3);
@@ -359,7 +358,7 @@ static __always_inline int filter_l3(struct xdp_md *ctx, struct cursor *c, __u16
 		return XDP_PASS;
 	if (source_allowed(cfg, ipv6, &l3))
 		return XDP_PASS;
-	return deny(ctx, cfg, ipv6, &l3, tcp, vlan_id);
+	return deny(ctx, cfg, ipv6, &l3, tcp);
 }
 
 SEC("xdp")
@@ -369,13 +368,12 @@ int xdpguard_filter(struct xdp_md *ctx)
 		.pos = (void *)(long)ctx->data,
 		.end = (void *)(long)ctx->data_end,
 	};
-	__u16 vlan_id;
-	__be16 proto = parse_ethernet(&c, &vlan_id);
+	__be16 proto = parse_ethernet(&c);
 
 	if (proto == bpf_htons(ETH_P_IP))
-		return filter_l3(ctx, &c, vlan_id, 0);
+		return filter_l3(ctx, &c, 0);
 	if (proto == bpf_htons(ETH_P_IPV6))
-		return filter_l3(ctx, &c, vlan_id, 1);
+		return filter_l3(ctx, &c, 1);
 	return XDP_PASS; /* ARP, LLDP, truncated Ethernet, ... */
 }
 
