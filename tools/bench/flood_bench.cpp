@@ -224,42 +224,48 @@ int Bench::run() {
     return 0;
 }
 
+// The median of round-by-round ratios a_i / b_i: rounds are interleaved, so
+// round i of both ran moments apart, and a host busy for one round moves
+// both of that round's rates rather than one side's median.
+Samples pairedRatios(const Samples& a, const Samples& b) {
+    Samples ratios;
+    for (size_t i = 0; i < a.values().size() && i < b.values().size(); ++i)
+        ratios.add(a.values()[i] / std::max(b.values()[i], 1e-9));
+    return ratios;
+}
+
 void Bench::report() const {
-    const double ceiling = std::max(contenders_.front().mpps.median(), 1e-9);
+    const Contender& ceiling = contenders_.front();
     for (const Contender& c : contenders_) {
+        const double share = pairedRatios(c.mpps, ceiling.mpps).median();
         Row row{"live", c.name, fixed(c.mpps.median(), 2), fixed(c.mpps.min(), 2), fixed(c.mpps.max(), 2), "Mpps",
-                fixed(c.mpps.median() / ceiling, 2) + "x"};
+                fixed(share, 2) + "x"};
         if (c.kind == Kind::Xdpguard) {
             row.target = ">= " + fixed(kCeilingShareTarget, 2) + "x";
-            row.met = verdict(c.mpps.median() / ceiling >= kCeilingShareTarget);
+            row.met = verdict(share >= kCeilingShareTarget);
         }
         printRow(row);
     }
-    // Rounds are interleaved, so round i of xdpguard and of nftables ran
-    // moments apart: the factor's range is taken round by round.
     for (const Contender& x : contenders_) {
         if (x.kind != Kind::Xdpguard) continue;
         for (const Contender& n : contenders_) {
             if (n.kind != Kind::Nftables || n.size != x.size) continue;
-            Samples factor;
-            for (size_t i = 0; i < x.mpps.values().size(); ++i)
-                factor.add(x.mpps.values()[i] / std::max(n.mpps.values()[i], 1e-9));
-            const double median = x.mpps.median() / std::max(n.mpps.median(), 1e-9);
-            printRow({"live", "xdpguard / nftables, " + std::to_string(x.size) + " prefixes", fixed(median, 1),
-                      fixed(factor.min(), 1), fixed(factor.max(), 1), "x", "-",
-                      ">= " + fixed(kNftFactorTarget, 0) + "x", verdict(median >= kNftFactorTarget)});
+            const Samples factor = pairedRatios(x.mpps, n.mpps);
+            printRow({"live", "xdpguard / nftables, " + std::to_string(x.size) + " prefixes",
+                      fixed(factor.median(), 1), fixed(factor.min(), 1), fixed(factor.max(), 1), "x", "-",
+                      ">= " + fixed(kNftFactorTarget, 0) + "x", verdict(factor.median() >= kNftFactorTarget)});
         }
     }
     // The receiver's CPU time per dropped SYN does not depend on whether the
     // sender kept up: the ratio is the share of XDP_DROP's rate the receiver
     // would reach if both were saturated.
-    const double ceilingNs = std::max(contenders_.front().rxNs.median(), 1e-9);
     for (const Contender& c : contenders_) {
+        const double share = pairedRatios(ceiling.rxNs, c.rxNs).median();
         Row row{"live", "receiver CPU per SYN: " + c.name, fixed(c.rxNs.median(), 1), fixed(c.rxNs.min(), 1),
-                fixed(c.rxNs.max(), 1), "ns/pkt", fixed(ceilingNs / std::max(c.rxNs.median(), 1e-9), 2) + "x"};
+                fixed(c.rxNs.max(), 1), "ns/pkt", fixed(share, 2) + "x"};
         if (c.kind == Kind::Xdpguard) {
             row.target = ">= " + fixed(kCeilingShareTarget, 2) + "x";
-            row.met = verdict(ceilingNs / c.rxNs.median() >= kCeilingShareTarget);
+            row.met = verdict(share >= kCeilingShareTarget);
         }
         printRow(row);
     }

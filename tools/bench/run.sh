@@ -14,6 +14,8 @@
 #   control   the real CLI: allow sync / add / del at 100,000 prefixes, /metrics
 #   memory    the kernel's map memory per 100k prefixes, the exporter's RSS
 # Every case runs in interleaved rounds; a row is the median and min..max.
+# A live ratio is the median of round-by-round ratios (both sides of round i
+# ran moments apart).
 # Not part of the test suite. Namespaces, pins and processes it creates are
 # removed on exit, whatever the outcome.
 #
