@@ -66,7 +66,7 @@ struct l3_info {
 	__u32 l4_len;	       /* transport bytes by the L3 length fields */
 	__u32 frag_offset;     /* in 8-byte units, for later fragments */
 	__be32 saddr4;
-	struct in6_addr saddr6;
+	const struct in6_addr *saddr6; /* in the frame: read only if judged */
 };
 
 /* Returns the EtherType (network order) after at most VLAN_MAX_DEPTH tags,
@@ -166,7 +166,7 @@ static __always_inline enum l3_result parse_ipv6(struct cursor *c,
 		return L3_OTHER;
 	if (ip6->version != 6)
 		return L3_OTHER;
-	__builtin_memcpy(&l3->saddr6, &ip6->saddr, sizeof(l3->saddr6));
+	l3->saddr6 = &ip6->saddr;
 	l3->is_fragment = 0;
 	l3->frag_offset = 0;
 	nexthdr = ip6->nexthdr;

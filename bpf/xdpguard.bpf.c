@@ -147,7 +147,7 @@ static __always_inline int port_protected(const struct xg_config *cfg,
  * of its IPv6 one. Both levels of the prefilter look no further. */
 static __always_inline __u32 source_top32(int ipv6, struct l3_info *l3)
 {
-	return bpf_ntohl(ipv6 ? l3->saddr6.in6_u.u6_addr32[0] : l3->saddr4);
+	return bpf_ntohl(ipv6 ? l3->saddr6->in6_u.u6_addr32[0] : l3->saddr4);
 }
 
 /* One array load: is any allowlist prefix overlapping the source's top
@@ -204,7 +204,7 @@ static __always_inline int source_allowed(const struct xg_config *cfg, int ipv6,
 	if (ipv6) {
 		struct xg_lpm_v6 key = { .prefixlen = 128 };
 
-		__builtin_memcpy(key.addr, &l3->saddr6, sizeof(key.addr));
+		__builtin_memcpy(key.addr, l3->saddr6, sizeof(key.addr));
 		rule = bpf_map_lookup_elem(&XG_MAP_ALLOW_V6, &key);
 	} else {
 		struct xg_lpm_v4 key = { .prefixlen = 32, .addr = l3->saddr4 };
@@ -225,8 +225,8 @@ static __always_inline __u64 source_network_key(int ipv6, struct l3_info *l3)
 {
 	if (ipv6)
 		return ((__u64)XG_FAMILY_V6 << XG_SRC_KEY_FAMILY_SHIFT) |
-		       ((__u64)bpf_ntohl(l3->saddr6.in6_u.u6_addr32[0]) << 24) |
-		       ((__u64)(bpf_ntohl(l3->saddr6.in6_u.u6_addr32[1]) >> 16) << 8);
+		       ((__u64)bpf_ntohl(l3->saddr6->in6_u.u6_addr32[0]) << 24) |
+		       ((__u64)(bpf_ntohl(l3->saddr6->in6_u.u6_addr32[1]) >> 16) << 8);
 	return ((__u64)XG_FAMILY_V4 << XG_SRC_KEY_FAMILY_SHIFT) |
 	       ((__u64)(bpf_ntohl(l3->saddr4) >> 8) << 32);
 }
@@ -296,7 +296,7 @@ static __always_inline void report_denied(struct xdp_md *ctx, const struct xg_co
 	event.family = ipv6 ? XG_FAMILY_V6 : XG_FAMILY_V4;
 	event.action = (cfg->flags & XG_CFG_ENFORCE) ? XG_ACTION_DROPPED : XG_ACTION_MONITORED;
 	if (ipv6)
-		__builtin_memcpy(event.saddr, &l3->saddr6, sizeof(event.saddr));
+		__builtin_memcpy(event.saddr, l3->saddr6, sizeof(event.saddr));
 	else
 		__builtin_memcpy(event.saddr, &l3->saddr4, sizeof(l3->saddr4));
 	bpf_ringbuf_output(&XG_MAP_DROP_FEED, &event, sizeof(event), 0);
