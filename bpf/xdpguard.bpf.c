@@ -162,9 +162,9 @@ static __always_inline int prefilter_hit(int ipv6, __u32 top32)
 	return word && ((*word >> (top % 64)) & 1);
 }
 
-/* The bitmap word of the block in one of its two slots, if that slot
- * holds the block (see xg_block_hosts); 0 otherwise. */
-static __always_inline __u64 block_word(__u32 slot, __u32 key, __u32 low8)
+/* The bitmap word holding bit `index` of the entry tagged `tag` in slot
+ * `slot`, if the slot holds that entry (see xg_block_hosts); 0 otherwise. */
+static __always_inline __u64 entry_word(__u32 slot, __u32 tag, __u32 index)
 {
 	struct xg_block_hosts *bitmap = bpf_map_lookup_elem(&XG_MAP_BLOCK_HOSTS, &slot);
 	__u64 word;
@@ -172,34 +172,68 @@ static __always_inline __u64 block_word(__u32 slot, __u32 key, __u32 low8)
 	if (!bitmap)
 		return 0;
 	/* One load: tag and bits come from the same atomic store. */
-	word = *(volatile __u64 *)&bitmap->words[(low8 / 32) & (XG_BLOCK_WORDS - 1)];
-	return (__u32)(word >> 32) == XG_BLOCK_TAG(key) ? word : 0;
+	word = *(volatile __u64 *)&bitmap->words[(index / 32) & (XG_BLOCK_WORDS - 1)];
+	return (__u32)(word >> 32) == tag ? word : 0;
 }
 
-/* False if the source's block has a bitmap without the source's bit (its
- * IPv4 address, its IPv6 /32): no prefix covers the source, whatever the
- * trie would walk. */
-static __always_inline int block_bit_set(const struct xg_config *cfg, int ipv6, __u32 top32)
+enum level_answer {
+	LEVEL_DENY,	/* an entry without the source's bit: no prefix covers it */
+	LEVEL_TRIE,	/* no entry: the trie decides */
+	LEVEL_BIT_SET,	/* an entry with the source's bit */
+};
+
+/* The source's bit (its IPv4 address, its IPv6 /32) in its block's entry. */
+static __always_inline enum level_answer block_level(const struct xg_config *cfg, int ipv6, __u32 top32)
 {
-	__u32 key = XG_BLOCK_KEY(ipv6, top32), low8 = top32 & 255;
+	__u32 key = XG_BLOCK_KEY(ipv6, top32), index = top32 & 255;
 	__u32 shift = cfg->block_slot_shift;
-	__u64 word = block_word(XG_BLOCK_SLOT(key, 0, shift), key, low8);
+	__u64 word = entry_word(XG_BLOCK_SLOT(key, 0, shift), XG_BLOCK_TAG(key), index);
 
 	if (!word)
-		word = block_word(XG_BLOCK_SLOT(key, 1, shift), key, low8);
+		word = entry_word(XG_BLOCK_SLOT(key, 1, shift), XG_BLOCK_TAG(key), index);
 	if (!word)
-		return 1; /* no slot holds the block: the trie decides */
-	return (word >> (low8 % 32)) & 1;
+		return LEVEL_TRIE;
+	return (word >> (index % 32)) & 1 ? LEVEL_BIT_SET : LEVEL_DENY;
+}
+
+/* IPv6: the source's /40 bit in its /32's entry (read only under a set
+ * bit of its block's entry: see XG_SLASH32_TAG). */
+static __always_inline enum level_answer slash32_level(const struct xg_config *cfg, __u32 top32,
+						       const struct in6_addr *saddr)
+{
+	__u32 index = bpf_ntohl(saddr->in6_u.u6_addr32[1]) >> 24;
+	__u32 shift = cfg->block_slot_shift;
+	__u64 word = entry_word(XG_BLOCK_SLOT(top32, 0, shift), XG_SLASH32_TAG(top32, 0, shift), index);
+
+	if (!word)
+		word = entry_word(XG_BLOCK_SLOT(top32, 1, shift), XG_SLASH32_TAG(top32, 1, shift), index);
+	if (!word)
+		return LEVEL_TRIE;
+	return (word >> (index % 32)) & 1 ? LEVEL_BIT_SET : LEVEL_DENY;
+}
+
+/* False if the prefilter proves that no allowlist prefix covers the
+ * source: its block's bit is clear, or a deeper level's entry lacks it. */
+static __always_inline int prefilter_candidate(const struct xg_config *cfg, int ipv6, struct l3_info *l3)
+{
+	__u32 top32 = source_top32(ipv6, l3);
+	enum level_answer answer;
+
+	if (!prefilter_hit(ipv6, top32))
+		return 0;
+	answer = block_level(cfg, ipv6, top32);
+	if (ipv6 && answer == LEVEL_BIT_SET)
+		answer = slash32_level(cfg, top32, l3->saddr6);
+	return answer != LEVEL_DENY;
 }
 
 /* Longest-prefix match of the source; on a hit, credit the matching rule. */
 static __always_inline int source_allowed(const struct xg_config *cfg, int ipv6, struct l3_info *l3)
 {
-	__u32 top32 = source_top32(ipv6, l3);
 	struct xg_rule_counter *cnt;
 	struct xg_rule *rule;
 
-	if (!prefilter_hit(ipv6, top32) || !block_bit_set(cfg, ipv6, top32))
+	if (!prefilter_candidate(cfg, ipv6, l3))
 		return 0;
 	if (ipv6) {
 		struct xg_lpm_v6 key = { .prefixlen = 128 };

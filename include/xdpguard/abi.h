@@ -113,15 +113,30 @@ struct xg_stat_counter {
 /* A block's key: its top 24 bits, bit 24 set for IPv6. Divided by 64 it
  * is the index of the block's XG_MAP_PREFILTER word. */
 #define XG_BLOCK_KEY(ipv6, top32) (((__u32)(top32) >> 8) | ((__u32)(ipv6) << 24))
-/* The array has the allowlist capacity's next power of two of slots, within: */
+/* The array has the power of two of slots next to twice the allowlist
+ * capacity, within: */
 #define XG_BLOCK_SLOTS_MIN 1024U
 #define XG_BLOCK_SLOTS_MAX (1U << 21)
 /* A block may sit in one of two slots (two multiplicative hashes, shifted
  * by xg_config.block_slot_shift = 32 - log2(slots)), so that a collision
  * rarely leaves it without one. An unset shift (0) finds no slot. */
-#define XG_BLOCK_SLOT(key, way, shift) \
-	(((__u32)((key) * ((way) ? 0x85EBCA6BU : 0x9E3779B1U))) >> (shift))
+#define XG_BLOCK_HASH(key, way) ((__u32)((key) * ((way) ? 0x85EBCA6BU : 0x9E3779B1U)))
+#define XG_BLOCK_SLOT(key, way, shift) (XG_BLOCK_HASH(key, way) >> (shift))
 #define XG_BLOCK_TAG(key) ((__u32)(key) | 0x80000000U) /* 0: empty */
+
+/* A third level for IPv6, in the same array: for each /32 whose bit is
+ * set in an existing block entry and that only prefixes longer than /32
+ * overlap (a provider's /36 or /48 inside its own /32), 256 bits, one per
+ * /40 (address bits 32-39), set where an allowlist prefix overlaps it.
+ * The program reads it only under a set bit of an existing block entry,
+ * and the controller writes a /32's entry before the bit that exposes it.
+ * Its key is the /32's 32 bits, more than a tag holds beside its marks,
+ * so the slot carries the rest: both hashes are bijections of 32 bits,
+ * the slot is a hash's top bits and the tag keeps its `shift` low bits,
+ * the way, and bit 30, which no block tag has. */
+#define XG_SLASH32_TAG(key, way, shift)                                           \
+	(0xC0000000U | ((__u32)(way) << 29) |                                     \
+	 (XG_BLOCK_HASH(key, way) & ((1U << (shift)) - 1)))
 #define XG_BLOCK_WORDS 8 /* word i: bits 32i..32i+31 in bits 0-31, tag in 32-63 */
 struct xg_block_hosts {
 	__u64 words[XG_BLOCK_WORDS];

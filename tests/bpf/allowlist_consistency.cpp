@@ -86,9 +86,9 @@ std::vector<uint64_t> FilterUnderTest::prefilter() const {
     return words;
 }
 
-std::map<uint32_t, std::array<uint64_t, 4>> FilterUnderTest::blockHosts() const {
+std::map<uint32_t, std::array<uint64_t, 4>> FilterUnderTest::blockHosts(BlockHosts::Level level) const {
     size_t mixed = 0;
-    auto bitmaps = BlockHosts(maps_).all(&mixed);
+    auto bitmaps = BlockHosts(maps_).all(level, &mixed);
     INFO("slots with words of different blocks (an interrupted write) after a completed change");
     REQUIRE(mixed == 0);
     return bitmaps;
@@ -244,6 +244,45 @@ void ConsistencyChecker::checkBlockHosts(const std::string& step, const std::set
     INFO(want.size() << " blocks only long prefixes cover; " << missing << " without a bitmap, " << withFreeSlot
                      << " of them with a slot free now");
     CHECK(missing * 10 <= want.size());
+    checkSlash32s(allowed, have);
+}
+
+// The /32 bitmaps the program reads (under a set bit of a block's bitmap)
+// are the model's; others may outlive their bit, unread (block_hosts.hpp).
+void ConsistencyChecker::checkSlash32s(const std::set<Net>& allowed,
+                                       const std::map<uint32_t, std::array<uint64_t, 4>>& blocks) {
+    const auto want = slash32sOf({allowed.begin(), allowed.end()});
+    const auto have = filter_.blockHosts(BlockHosts::Level::Slash32);
+    auto reachable = [&](uint32_t slash32) {
+        const auto it = blocks.find(XG_BLOCK_KEY(1, slash32));
+        const uint32_t index = slash32 & 255;
+        return it != blocks.end() && ((it->second[index / 64] >> (index % 64)) & 1);
+    };
+    size_t wanted = 0, missing = 0;
+    for (const auto& [slash32, bits] : want) {
+        if (!reachable(slash32)) continue;
+        ++wanted;
+        const auto it = have.find(slash32);
+        if (it == have.end()) {
+            ++missing;
+            continue;
+        }
+        const Net net{Family::V6, Bits128(slash32) << 96, 32};
+        INFO("/32 " << net.str() << " (overlapped by " << overlapping(allowed, net) << ")");
+        for (size_t word = 0; word < 4; ++word) {
+            INFO("/40s " << 64 * word << "-" << 64 * word + 63 << ": kernel " << std::hex << it->second[word]
+                         << ", model " << bits[word]);
+            REQUIRE(it->second[word] == bits[word]);  // a clear bit the model sets drops an allowed source
+        }
+    }
+    for (const auto& [slash32, bits] : have) {
+        const Net net{Family::V6, Bits128(slash32) << 96, 32};
+        INFO("/32 " << net.str() << " has a bitmap the program reads, the model none (overlapped by "
+                    << overlapping(allowed, net) << ")");
+        REQUIRE((!reachable(slash32) || want.count(slash32)));  // a /32 a shorter prefix covers has none
+    }
+    INFO(wanted << " /32s only longer prefixes overlap under a set bit; " << missing << " without a bitmap");
+    CHECK(missing * 10 <= wanted);
 }
 
 std::string ConsistencyChecker::describe(const Net& probe, const Net* match, uint32_t verdict) const {

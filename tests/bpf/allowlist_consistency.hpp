@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "allowlist.hpp"
+#include "block_hosts.hpp"
 #include "lpm_reference.hpp"
 #include "map_set.hpp"
 #include "skeleton.hpp"
@@ -34,8 +35,10 @@ public:
     uint64_t ruleCount(uint32_t id) const;
     // The whole XG_MAP_PREFILTER array (a few batched lookups, ~0.3 s).
     std::vector<uint64_t> prefilter() const;
-    // The whole XG_MAP_BLOCK_HOSTS hash: block -> host bitmap.
-    std::map<uint32_t, std::array<uint64_t, 4>> blockHosts() const;
+    // The whole XG_MAP_BLOCK_HOSTS array: block -> bitmap, and IPv6 /32 ->
+    // bitmap of its /40s.
+    std::map<uint32_t, std::array<uint64_t, 4>> blockHosts(
+        BlockHosts::Level level = BlockHosts::Level::Block) const;
     // What the kernel's trie alone answers for an address.
     std::optional<uint32_t> trieLookup(const Net& address) const;
 
@@ -67,7 +70,8 @@ public:
 
     // Every block an allowed prefix overlaps is open (else its sources are
     // dropped before the trie); every other block is closed; the host
-    // bitmaps are exactly those of blockHostsOf(). Reading the whole bitmap
+    // bitmaps are exactly those of blockHostsOf(), and the /32 bitmaps
+    // the program can reach those of slash32sOf(). Reading the whole bitmap
     // takes a while, so callers check it after removals and at the end of
     // a phase.
     void checkPrefilter(const std::string& step, const std::set<Net>& allowed);
@@ -79,6 +83,7 @@ private:
     std::string describe(const Net& probe, const Net* match, uint32_t verdict) const;
     std::string nameOf(uint32_t id) const;
     void checkBlockHosts(const std::string& step, const std::set<Net>& allowed);
+    void checkSlash32s(const std::set<Net>& allowed, const std::map<uint32_t, std::array<uint64_t, 4>>& blocks);
 
     FilterUnderTest& filter_;
     std::map<Net, uint32_t> ids_;  // as the tries hold them now

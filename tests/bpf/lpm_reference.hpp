@@ -135,6 +135,29 @@ inline std::map<uint32_t, std::array<uint64_t, 4>> blockHostsOf(const std::vecto
     return bitmaps;
 }
 
+// The third level as abi.h defines it (XG_SLASH32_TAG): for each IPv6 /32
+// that only prefixes longer than /32 overlap, keyed by its top 32 bits,
+// the bitmap of the /40s they overlap (address bits 32-39).
+inline std::map<uint32_t, std::array<uint64_t, 4>> slash32sOf(const std::vector<Net>& nets) {
+    std::map<uint32_t, std::array<uint64_t, 4>> bitmaps;
+    for (const Net& net : nets) {
+        if (net.family != Family::V6 || net.length <= 32) continue;
+        const unsigned count = 1u << (40 - std::min(net.length, 40u));
+        const unsigned first = static_cast<unsigned>(net.bits >> 88) & 255;
+        for (unsigned index = first; index < first + count; ++index)
+            bitmaps[static_cast<uint32_t>(net.bits >> 96)][index / 64] |= 1ULL << (index % 64);
+    }
+    for (auto it = bitmaps.begin(); it != bitmaps.end();) {
+        const bool covered = std::any_of(nets.begin(), nets.end(), [&](const Net& net) {
+            return net.family == Family::V6 && net.length <= 32 &&
+                   static_cast<uint32_t>(net.bits >> 96) <= it->first &&
+                   it->first <= static_cast<uint32_t>(net.last().bits >> 96);
+        });
+        it = covered ? bitmaps.erase(it) : std::next(it);
+    }
+    return bitmaps;
+}
+
 inline bool prefilterBit(const std::vector<uint64_t>& words, const Net& address) {
     const uint32_t base = address.family == Family::V4 ? XG_PREFILTER_V4_BASE : XG_PREFILTER_V6_BASE;
     return (words[base + address.block() / 64] >> (address.block() % 64)) & 1;
@@ -195,25 +218,29 @@ public:
 
     // An address at or near the edges of `net`: first, last, one before or
     // after, anywhere inside, inside the same-sized neighbour, or anywhere
-    // in its /24 block (where the prefilter's second level decides).
+    // in its /24 block or /32 (where the prefilter's deeper levels decide).
     Net addressNear(const Net& net) {
-        switch (below(7)) {
+        switch (below(8)) {
         case 0: return net.first();
         case 1: return net.last();
         case 2: return net.first().plus(-1);
         case 3: return net.last().plus(1);
         case 4: return {net.family, net.bits | (bits() & ~Net::mask(net.length) & Net::mask(net.width())),
                         net.width()};
-        case 5: {
-            const Bits128 block = Net::mask(std::min(net.length, unsigned(XG_PREFILTER_BITS)));
-            return {net.family, (net.bits & block) | (bits() & ~block & Net::mask(net.width())), net.width()};
-        }
+        case 5: return anywhereIn(net, XG_PREFILTER_BITS);
+        case 6: return anywhereIn(net, 32);
         default: {
             const Bits128 flip = net.length == 0 ? 0 : Bits128(1) << (128 - net.length);
             return {net.family, (net.bits ^ flip) | (bits() & ~Net::mask(net.length) & Net::mask(net.width())),
                     net.width()};
         }
         }
+    }
+
+    // An address in the /`length` around `net` (or in `net`, if longer).
+    Net anywhereIn(const Net& net, unsigned length) {
+        const Bits128 outer = Net::mask(std::min(net.length, length));
+        return {net.family, (net.bits & outer) | (bits() & ~outer & Net::mask(net.width())), net.width()};
     }
 
     template <typename T>

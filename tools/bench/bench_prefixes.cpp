@@ -125,14 +125,14 @@ public:
         throw Error(ErrorKind::Runtime, "benchmark allowlist fills its probe block");
     }
 
-    // IPv6: `host` moved to the next /32 of its /24 that no prefix touches.
-    U128 freeSlash32(const RangeSet& set, U128 host) const {
-        const U128 inside = hostMask(32), block = hostMask(XG_PREFILTER_BITS);
-        for (U128 step = inside + 1; step <= block; step += inside + 1) {
-            const U128 candidate = (host & ~block) | ((host + step) & block);
+    // `host` moved to the next /`inner` of its /`outer` that no prefix touches.
+    U128 freeSibling(const RangeSet& set, U128 host, unsigned outer, unsigned inner) const {
+        const U128 inside = hostMask(inner), around = hostMask(outer);
+        for (U128 step = inside + 1; step <= around; step += inside + 1) {
+            const U128 candidate = (host & ~around) | ((host + step) & around);
             if (!set.overlaps(candidate & ~inside, candidate | inside)) return candidate;
         }
-        throw Error(ErrorKind::Runtime, "benchmark allowlist fills its probe block's /32s");
+        throw Error(ErrorKind::Runtime, "benchmark allowlist fills its probe block's /" + std::to_string(inner) + "s");
     }
 
 private:
@@ -155,13 +155,14 @@ BenchAllowlist makeAllowlist(Family family, size_t count) {
     for (size_t added = 1; added < count;)
         if (gen.tryAdd(set, gen.randomLength())) ++added;
 
-    // Misses in the gateway's prefilter block (top 24 bits): a neighbour
-    // the trie walks as deep as it can for, and (IPv6) a host of another
-    // /32 of the block that no prefix touches.
+    // Misses in the gateway's prefilter block (top 24 bits): IPv4 a
+    // neighbour; IPv6 a host of another /32 of the block, of another /40 of
+    // the gateway's /32, and a neighbour the trie walks as deep as it can for.
     list.blockMiss = gen.addressText(gen.freeNeighbour(set, host, XG_PREFILTER_BITS));
     if (family == Family::V6) {
-        list.slash32Miss = list.blockMiss;
-        list.blockMiss = gen.addressText(gen.freeSlash32(set, host));
+        list.slash40Miss = list.blockMiss;
+        list.blockMiss = gen.addressText(gen.freeSibling(set, host, XG_PREFILTER_BITS, 32));
+        list.slash32Miss = gen.addressText(gen.freeSibling(set, host, 32, 40));
     }
     list.allowedHost = gen.addressText(host);
     list.outsider = gen.addressText(gen.outsiderAddress());

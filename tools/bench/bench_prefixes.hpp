@@ -30,7 +30,8 @@ struct BenchAllowlist {
     // block's bitmap: IPv4 a neighbour of allowedHost, IPv6 a host in
     // another /32 that no prefix touches.
     std::string blockMiss;
-    std::string slash32Miss;       // IPv6: in allowedHost's /32, matched by none: the trie decides
+    std::string slash32Miss;       // IPv6: in another /40 of allowedHost's /32 that no prefix touches
+    std::string slash40Miss;       // IPv6: in allowedHost's /40, matched by none: the trie decides
     std::string outsider;          // in a block no prefix overlaps
 };
 

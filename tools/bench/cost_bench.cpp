@@ -90,7 +90,7 @@ std::unique_ptr<Instance> loadInstance(size_t size, bool withV6) {
     return inst;
 }
 
-enum class Kind { Floor, NotSyn, Denied, BlockMiss, Slash32Miss, Allowed };
+enum class Kind { Floor, NotSyn, Denied, BlockMiss, Slash32Miss, Slash40Miss, Allowed };
 
 struct Case {
     std::string name;
@@ -125,9 +125,12 @@ void addCases(std::vector<Case>& cases, const Instance& inst, bool v6) {
     cases.push_back({prefix + "UDP (not a SYN)", Kind::NotSyn, fd, udpFrame(v6, list.outsider), {}});
     cases.push_back({prefix + "denied SYN, outside blocks", Kind::Denied, fd, synTo25(v6, list.outsider), {}});
     cases.push_back({prefix + "denied SYN, in an allowed block", Kind::BlockMiss, fd, synTo25(v6, list.blockMiss), {}});
-    if (v6)
+    if (v6) {
         cases.push_back({prefix + "denied SYN, in a gateway's /32", Kind::Slash32Miss, fd,
                          synTo25(v6, list.slash32Miss), {}});
+        cases.push_back({prefix + "denied SYN, in a gateway's /40", Kind::Slash40Miss, fd,
+                         synTo25(v6, list.slash40Miss), {}});
+    }
     cases.push_back({prefix + "allowed SYN", Kind::Allowed, fd, synTo25(v6, list.allowedHost), {}});
 }
 
@@ -147,7 +150,8 @@ Row costRow(const Case& c, double floorNs) {
     const double ratio = c.ns.median() / floorNs;
     row.ratio = fixed(ratio, 2) + "x";
     const double target = c.kind == Kind::NotSyn ? kNotSynTarget
-                          : (c.kind == Kind::Denied || c.kind == Kind::BlockMiss || c.kind == Kind::Slash32Miss)
+                          : (c.kind == Kind::Denied || c.kind == Kind::BlockMiss || c.kind == Kind::Slash32Miss ||
+                             c.kind == Kind::Slash40Miss)
                               ? kDeniedTarget
                               : 0;
     if (target > 0) {

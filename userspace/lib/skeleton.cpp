@@ -54,10 +54,12 @@ void Skeleton::setCapacity(uint32_t maxRules) {
         failErrno(err, "set the allowlist capacity");
     if (int err = bpf_map__set_max_entries(skel_->maps.xg_rule_ids, XG_RULE_ID_WORDS(maxRules)))
         failErrno(err, "set the allowlist capacity");
-    // A power of two, for XG_BLOCK_SLOT's shift; at most 128 MiB (2M slots):
-    // past that, more blocks share slots and go to the trie.
+    // Two slots a prefix (an IPv6 one longer than /32 may need a block's
+    // entry and its /32's), a power of two for XG_BLOCK_SLOT's shift; at
+    // most 128 MiB (2M slots): past that, more entries share slots and
+    // their SYNs go to the trie.
     uint32_t slots = XG_BLOCK_SLOTS_MIN;
-    while (slots < maxRules && slots < XG_BLOCK_SLOTS_MAX) slots *= 2;
+    while (slots / 2 < maxRules && slots < XG_BLOCK_SLOTS_MAX) slots *= 2;
     if (int err = bpf_map__set_max_entries(skel_->maps.xg_block_hosts, slots))
         failErrno(err, "set the allowlist capacity");
 }
