@@ -116,7 +116,7 @@ struct xg_stat_counter {
 /* The array has the power of two of slots next to twice the allowlist
  * capacity, within: */
 #define XG_BLOCK_SLOTS_MIN 1024U
-#define XG_BLOCK_SLOTS_MAX (1U << 21)
+#define XG_BLOCK_SLOTS_MAX (1U << 22)
 /* A block may sit in one of two slots (two multiplicative hashes, shifted
  * by xg_config.block_slot_shift = 32 - log2(slots)), so that a collision
  * rarely leaves it without one. An unset shift (0) finds no slot. */

@@ -17,11 +17,13 @@
 #include <cerrno>
 #include <cstdio>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "allowlist.hpp"
 #include "bench_prefixes.hpp"
+#include "block_hosts.hpp"
 #include "bench_report.hpp"
 #include "error.hpp"
 #include "log.hpp"
@@ -161,6 +163,26 @@ Row costRow(const Case& c, double floorNs) {
     return row;
 }
 
+// The prefilter entries the lists call for (their prefixes do not nest:
+// a block or /32 per long prefix) against those the array holds: the rest
+// found both their slots taken, and their SYNs go to the trie.
+void printPrefilterFill(const Instance& inst) {
+    std::set<uint32_t> blocks, slash32s;
+    for (const auto* list : {&inst.v4, &inst.v6})
+        for (const Prefix& prefix : list->prefixes) {
+            const auto& b = prefix.bytes();
+            const uint32_t top32 = (uint32_t(b[0]) << 24) | (uint32_t(b[1]) << 16) | (uint32_t(b[2]) << 8) | b[3];
+            if (prefix.length() > XG_PREFILTER_BITS) blocks.insert(XG_BLOCK_KEY(prefix.family() == Family::V6, top32));
+            if (prefix.family() == Family::V6 && prefix.length() > 32) slash32s.insert(top32);
+        }
+    const BlockHosts array(inst.maps);
+    const size_t held = array.all(BlockHosts::Level::Block).size() + array.all(BlockHosts::Level::Slash32).size();
+    const size_t wanted = blocks.size() + slash32s.size();
+    printRow({"memory", "prefilter entries held of " + std::to_string(wanted) + " (at " + std::to_string(inst.size) + ")",
+              fixed(100.0 * static_cast<double>(held) / static_cast<double>(std::max<size_t>(wanted, 1)), 1), "-", "-",
+              "%"});
+}
+
 void printMemory(const Instance& inst) {
     const double per100k = 100000.0 / static_cast<double>(inst.size) / (1024.0 * 1024.0);
     const std::string at = " (at " + std::to_string(inst.size) + ")";
@@ -208,7 +230,10 @@ int bench(const std::vector<size_t>& sizes, const std::vector<size_t>& v6Sizes, 
     const double floorNs = std::max(cases.front().ns.median(), 1.0);
     for (const Case& c : cases) printRow(costRow(c, floorNs));
     for (const auto& inst : instances)
-        if (inst->size >= 100000) printMemory(*inst);
+        if (inst->size >= 100000) {
+            printMemory(*inst);
+            printPrefilterFill(*inst);
+        }
     return 0;
 }
 

@@ -56,7 +56,7 @@ void Skeleton::setCapacity(uint32_t maxRules) {
         failErrno(err, "set the allowlist capacity");
     // Two slots a prefix (an IPv6 one longer than /32 may need a block's
     // entry and its /32's), a power of two for XG_BLOCK_SLOT's shift; at
-    // most 128 MiB (2M slots): past that, more entries share slots and
+    // most 256 MiB (4M slots): past that, more entries share slots and
     // their SYNs go to the trie.
     uint32_t slots = XG_BLOCK_SLOTS_MIN;
     while (slots / 2 < maxRules && slots < XG_BLOCK_SLOTS_MAX) slots *= 2;
