@@ -158,11 +158,12 @@ BenchAllowlist makeAllowlist(Family family, size_t count) {
     // Misses in the gateway's prefilter block (top 24 bits): IPv4 a
     // neighbour; IPv6 a host of another /32 of the block, of another /40 of
     // the gateway's /32, and a neighbour the trie walks as deep as it can for.
-    list.blockMiss = gen.addressText(gen.freeNeighbour(set, host, XG_PREFILTER_BITS));
-    if (family == Family::V6) {
-        list.slash40Miss = list.blockMiss;
+    if (family == Family::V4) {
+        list.blockMiss = gen.addressText(gen.freeNeighbour(set, host, XG_PREFILTER_BITS));
+    } else {
         list.blockMiss = gen.addressText(gen.freeSibling(set, host, XG_PREFILTER_BITS, 32));
         list.slash32Miss = gen.addressText(gen.freeSibling(set, host, 32, 40));
+        list.slash40Miss = gen.addressText(gen.freeNeighbour(set, host, 40));
     }
     list.allowedHost = gen.addressText(host);
     list.outsider = gen.addressText(gen.outsiderAddress());
