@@ -11,7 +11,7 @@
 
 #include <linux/types.h>
 
-#define XG_LAYOUT_VERSION 4
+#define XG_LAYOUT_VERSION 5
 
 /* Map names (BPF object names are truncated at 15 characters). */
 #define XG_MAP_ALLOW_V4 xg_allow_v4
@@ -119,7 +119,8 @@ struct xg_stat_counter {
 #define XG_BLOCK_SLOTS_MAX (1U << 22)
 /* A block may sit in one of two slots (two multiplicative hashes, shifted
  * by xg_config.block_slot_shift = 32 - log2(slots)), so that a collision
- * rarely leaves it without one. An unset shift (0) finds no slot. */
+ * rarely leaves it without one. An unset shift (0) almost never names a
+ * slot, and the tag check refuses what it finds there. */
 #define XG_BLOCK_HASH(key, way) ((__u32)((key) * ((way) ? 0x85EBCA6BU : 0x9E3779B1U)))
 #define XG_BLOCK_SLOT(key, way, shift) (XG_BLOCK_HASH(key, way) >> (shift))
 #define XG_BLOCK_TAG(key) ((__u32)(key) | 0x80000000U) /* 0: empty */

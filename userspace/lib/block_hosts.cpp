@@ -268,7 +268,8 @@ void growHeld(Slots& slots, Entry entry, Hosts bits) {
 void openSlash32s(Slots& slots, const std::vector<Prefix>& added,
                   const std::function<uint64_t(uint32_t)>& openBefore) {
     for (const Prefix& prefix : added) {
-        // /24 or shorter: the blocks' entries go, and nothing exposes a /32's.
+        // /24 or shorter: the blocks' entries go (open()), and no block entry
+        // comes back while the prefix stays, so nothing exposes a /32's.
         if (prefix.family() != Family::V6 || prefix.length() <= kBlockBits || inOneSlash32(prefix)) continue;
         const uint32_t span = 1u << (kSlash32Bits - prefix.length());
         const uint32_t first = top32(prefix) & ~(span - 1);
