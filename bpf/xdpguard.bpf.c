@@ -182,18 +182,26 @@ enum level_answer {
 	LEVEL_BIT_SET,	/* an entry with the source's bit */
 };
 
-/* The source's bit (its IPv4 address, its IPv6 /32) in its block's entry. */
-static __always_inline enum level_answer block_level(const struct xg_config *cfg, int ipv6, __u32 top32)
+/* Bit `index` of the entry `key` names, looked for in its two slots; the
+ * entry's tag in each is `tag0` or `tag1`. */
+static __always_inline enum level_answer entry_bit(__u32 key, __u32 tag0, __u32 tag1, __u32 shift,
+						   __u32 index)
 {
-	__u32 key = XG_BLOCK_KEY(ipv6, top32), index = top32 & 255;
-	__u32 shift = cfg->block_slot_shift;
-	__u64 word = entry_word(XG_BLOCK_SLOT(key, 0, shift), XG_BLOCK_TAG(key), index);
+	__u64 word = entry_word(XG_BLOCK_SLOT(key, 0, shift), tag0, index);
 
 	if (!word)
-		word = entry_word(XG_BLOCK_SLOT(key, 1, shift), XG_BLOCK_TAG(key), index);
+		word = entry_word(XG_BLOCK_SLOT(key, 1, shift), tag1, index);
 	if (!word)
 		return LEVEL_TRIE;
 	return (word >> (index % 32)) & 1 ? LEVEL_BIT_SET : LEVEL_DENY;
+}
+
+/* The source's bit (its IPv4 address, its IPv6 /32) in its block's entry. */
+static __always_inline enum level_answer block_level(const struct xg_config *cfg, int ipv6, __u32 top32)
+{
+	__u32 key = XG_BLOCK_KEY(ipv6, top32);
+
+	return entry_bit(key, XG_BLOCK_TAG(key), XG_BLOCK_TAG(key), cfg->block_slot_shift, top32 & 255);
 }
 
 /* IPv6: the source's /40 bit in its /32's entry (read only under a set
@@ -201,15 +209,10 @@ static __always_inline enum level_answer block_level(const struct xg_config *cfg
 static __always_inline enum level_answer slash32_level(const struct xg_config *cfg, __u32 top32,
 						       const struct in6_addr *saddr)
 {
-	__u32 index = bpf_ntohl(saddr->in6_u.u6_addr32[1]) >> 24;
 	__u32 shift = cfg->block_slot_shift;
-	__u64 word = entry_word(XG_BLOCK_SLOT(top32, 0, shift), XG_SLASH32_TAG(top32, 0, shift), index);
 
-	if (!word)
-		word = entry_word(XG_BLOCK_SLOT(top32, 1, shift), XG_SLASH32_TAG(top32, 1, shift), index);
-	if (!word)
-		return LEVEL_TRIE;
-	return (word >> (index % 32)) & 1 ? LEVEL_BIT_SET : LEVEL_DENY;
+	return entry_bit(top32, XG_SLASH32_TAG(top32, 0, shift), XG_SLASH32_TAG(top32, 1, shift), shift,
+			 bpf_ntohl(saddr->in6_u.u6_addr32[1]) >> 24);
 }
 
 /* False if the prefilter proves that no allowlist prefix covers the
