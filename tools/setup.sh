@@ -55,4 +55,10 @@ if ((${#demo_missing[@]})); then
          "server?); tools/demo.sh needs them, nothing else does" >&2
   fi
 fi
+# systemd mounts the BPF filesystem at boot; a minimal system or a container
+# may not, and the tests, the demo and the bench keep their pins there.
+if [[ $(stat -f -c %T /sys/fs/bpf 2>/dev/null) != bpf_fs && $(id -u) -eq 0 ]]; then
+  echo "setup: mounting the BPF filesystem on /sys/fs/bpf"
+  mount -t bpf -o mode=0700 bpf /sys/fs/bpf
+fi
 echo "setup: all build and test dependencies present"

@@ -45,8 +45,8 @@ die() {
 }
 
 [[ $EUID -eq 0 ]] || die "needs root (CAP_BPF, CAP_NET_ADMIN, network namespaces)"
-[[ $(stat -f -c %T /sys/fs/bpf 2>/dev/null) == bpf_fs ]] || die "bpffs is not mounted on /sys/fs/bpf"
 "$repo/tools/setup.sh" >&2
+[[ $(stat -f -c %T /sys/fs/bpf 2>/dev/null) == bpf_fs ]] || die "bpffs is not mounted on /sys/fs/bpf"
 for tool in cmake ip nsenter nft ethtool curl bpftool chrt taskset pgrep awk; do
     command -v "$tool" >/dev/null || die "'$tool' is missing (Debian: nftables, ethtool, curl); see tools/setup.sh"
 done
