@@ -30,6 +30,7 @@
 #include "packet_builder.hpp"
 #include "runtime_config.hpp"
 #include "skeleton.hpp"
+#include "xdp_drop.skel.h"
 #include "xdp_pass.skel.h"
 
 namespace xdpguard::bench {
@@ -43,18 +44,22 @@ constexpr const char* kServerV6 = "2001:db8::25";
 constexpr double kNotSynTarget = 1.15;
 constexpr double kDeniedTarget = 1.3;
 
-class PassProgram {
+// A reference program's skeleton, loaded for the whole run.
+template <typename Skeleton>
+class Reference {
 public:
-    PassProgram() : skel_(xdp_pass_bpf__open_and_load()) {
-        if (!skel_) failErrno(errno, "load the pass-only XDP program");
+    Reference(Skeleton* (*openAndLoad)(), void (*destroy)(Skeleton*), const std::string& what)
+        : skel_(openAndLoad()), destroy_(destroy) {
+        if (!skel_) failErrno(errno, "load " + what);
     }
-    ~PassProgram() { xdp_pass_bpf__destroy(skel_); }
-    PassProgram(const PassProgram&) = delete;
-    PassProgram& operator=(const PassProgram&) = delete;
-    int fd() const { return bpf_program__fd(skel_->progs.xg_pass); }
+    ~Reference() { destroy_(skel_); }
+    Reference(const Reference&) = delete;
+    Reference& operator=(const Reference&) = delete;
+    const Skeleton& operator*() const { return *skel_; }
 
 private:
-    xdp_pass_bpf* skel_;
+    Skeleton* skel_;
+    void (*destroy_)(Skeleton*);
 };
 
 // One loaded filter holding `size` IPv4 prefixes and, if asked, as many IPv6.
@@ -92,7 +97,7 @@ std::unique_ptr<Instance> loadInstance(size_t size, bool withV6) {
     return inst;
 }
 
-enum class Kind { Floor, NotSyn, Denied, BlockMiss, Slash32Miss, Slash40Miss, Allowed };
+enum class Kind { Floor, Reference, NotSyn, Denied, BlockMiss, Slash32Miss, Slash40Miss, Allowed };
 
 struct Case {
     std::string name;
@@ -208,15 +213,21 @@ int bench(const std::vector<size_t>& sizes, const std::vector<size_t>& v6Sizes, 
           uint32_t repeat, int cpu) {
     installLibbpfLogger();
     pinToCpu(cpu);
-    PassProgram pass;
+    const Reference<xdp_pass_bpf> pass(xdp_pass_bpf__open_and_load, xdp_pass_bpf__destroy, "the pass-only program");
+    const Reference<xdp_drop_bpf> readDrop(xdp_drop_bpf__open_and_load, xdp_drop_bpf__destroy,
+                                           "the read-then-drop program");
     std::vector<std::unique_ptr<Instance>> instances;
     for (size_t size : sizes)
         instances.push_back(
             loadInstance(size, std::find(v6Sizes.begin(), v6Sizes.end(), size) != v6Sizes.end()));
 
     std::vector<Case> cases;
-    cases.push_back({"XDP_PASS-only program (floor)", Kind::Floor, pass.fd(),
+    cases.push_back({"XDP_PASS-only program (floor)", Kind::Floor, bpf_program__fd((*pass).progs.xg_pass),
                      udpFrame(false, instances.front()->v4.outsider), {}});
+    // The least any SYN filter does: read the fields it judges, count, drop.
+    cases.push_back({"reference: read the SYN's headers, count, XDP_DROP", Kind::Reference,
+                     bpf_program__fd((*readDrop).progs.xg_read_drop), synTo25(false, instances.front()->v4.outsider),
+                     {}});
     for (bool v6 : {false, true})
         for (const auto& inst : instances)
             if (!v6 || inst->withV6) addCases(cases, *inst, v6);
