@@ -56,7 +56,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 2 * XG_PREFILTER_WORDS);
+	__uint(max_entries, XG_PREFILTER_ENTRIES);
 	__type(key, __u32);
 	__type(value, __u64);
 } XG_MAP_PREFILTER SEC(".maps");
@@ -150,16 +150,25 @@ static __always_inline __u32 source_top32(int ipv6, struct l3_info *l3)
 	return bpf_ntohl(ipv6 ? l3->saddr6->in6_u.u6_addr32[0] : l3->saddr4);
 }
 
-/* One array load: is any allowlist prefix overlapping the source's top
- * 24 bits? The array lookup is inlined by the verifier, so a flood from
- * outside the gateways' blocks never walks the trie. */
-static __always_inline int prefilter_hit(int ipv6, __u32 top32)
+/* Bit `index` of the prefilter bitmap starting at word `base`. */
+static __always_inline int prefilter_bit(__u32 base, __u32 index)
 {
-	__u32 top = top32 >> (32 - XG_PREFILTER_BITS);
-	__u32 idx = (top / 64) + (ipv6 ? XG_PREFILTER_V6_BASE : XG_PREFILTER_V4_BASE);
+	__u32 idx = base + index / 64;
 	__u64 *word = bpf_map_lookup_elem(&XG_MAP_PREFILTER, &idx);
 
-	return word && ((*word >> (top % 64)) & 1);
+	return word && ((*word >> (index % 64)) & 1);
+}
+
+/* Is any allowlist prefix overlapping the source's top 24 bits? The array
+ * lookups are inlined by the verifier, so a flood from outside the
+ * gateways' blocks never walks the trie; one from outside their /16s
+ * reads only the summary, which stays in cache (see abi.h). */
+static __always_inline int prefilter_hit(int ipv6, __u32 top32)
+{
+	if (!prefilter_bit(ipv6 ? XG_PREFILTER_SUMMARY_V6_BASE : XG_PREFILTER_SUMMARY_V4_BASE,
+			   top32 >> (32 - XG_PREFILTER_SUMMARY_BITS)))
+		return 0;
+	return prefilter_bit(ipv6 ? XG_PREFILTER_V6_BASE : XG_PREFILTER_V4_BASE, top32 >> (32 - XG_PREFILTER_BITS));
 }
 
 /* The bitmap word holding bit `index` of the entry tagged `tag` in slot

@@ -11,7 +11,7 @@
 
 #include <linux/types.h>
 
-#define XG_LAYOUT_VERSION 5
+#define XG_LAYOUT_VERSION 6
 
 /* Map names (BPF object names are truncated at 15 characters). */
 #define XG_MAP_ALLOW_V4 xg_allow_v4
@@ -90,6 +90,19 @@ struct xg_stat_counter {
 #define XG_PREFILTER_WORDS (1U << (XG_PREFILTER_BITS - 6)) /* per family */
 #define XG_PREFILTER_V4_BASE 0
 #define XG_PREFILTER_V6_BASE XG_PREFILTER_WORDS
+
+/* Above it, in the same array, a summary: one bit per top-16-bit network
+ * per family, set while any of its 256 block bits is set. A flood from
+ * random sources reads the 2 MiB block bitmap at random, a cache and TLB
+ * miss per SYN; the 8 KiB summary stays in cache, and with a real list
+ * (tens to thousands of prefixes) it alone answers almost every such SYN.
+ * The controller sets a summary bit before any block bit under it and
+ * clears it only after the last one. */
+#define XG_PREFILTER_SUMMARY_BITS 16
+#define XG_PREFILTER_SUMMARY_WORDS (1U << (XG_PREFILTER_SUMMARY_BITS - 6)) /* per family */
+#define XG_PREFILTER_SUMMARY_V4_BASE (2 * XG_PREFILTER_WORDS)
+#define XG_PREFILTER_SUMMARY_V6_BASE (XG_PREFILTER_SUMMARY_V4_BASE + XG_PREFILTER_SUMMARY_WORDS)
+#define XG_PREFILTER_ENTRIES (2 * (XG_PREFILTER_WORDS + XG_PREFILTER_SUMMARY_WORDS))
 
 /* The prefilter's second level, for /24 blocks that only prefixes longer
  * than /24 cover (a gateway's /28 inside a hosting provider's /24; a mail

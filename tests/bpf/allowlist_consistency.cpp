@@ -34,6 +34,18 @@ Net blockNet(Family family, uint32_t block) {
     return {family, Bits128(block) << (128 - XG_PREFILTER_BITS), XG_PREFILTER_BITS};
 }
 
+// The network bit `bit` of prefilter word `word` stands for: a /24 block,
+// or a /16 in the summary.
+Net prefilterNet(uint32_t word, uint32_t bit) {
+    if (word < XG_PREFILTER_SUMMARY_V4_BASE) {
+        const Family family = word < XG_PREFILTER_V6_BASE ? Family::V4 : Family::V6;
+        return blockNet(family, (word % XG_PREFILTER_WORDS) * 64 + bit);
+    }
+    const Family family = word < XG_PREFILTER_SUMMARY_V6_BASE ? Family::V4 : Family::V6;
+    const uint32_t network = ((word - XG_PREFILTER_SUMMARY_V4_BASE) % XG_PREFILTER_SUMMARY_WORDS) * 64 + bit;
+    return {family, Bits128(network) << (128 - XG_PREFILTER_SUMMARY_BITS), XG_PREFILTER_SUMMARY_BITS};
+}
+
 std::string overlapping(const std::set<Net>& allowed, const Net& block) {
     for (const Net& net : allowed)
         if (net.contains(block.first()) || block.contains(net.first())) return net.str();
@@ -67,7 +79,7 @@ std::vector<uint64_t> FilterUnderTest::ruleCounts() const {
 uint64_t FilterUnderTest::ruleCount(uint32_t id) const { return sumPerCpuCounter(maps_.ruleCount.get(), id); }
 
 std::vector<uint64_t> FilterUnderTest::prefilter() const {
-    const uint32_t total = 2 * XG_PREFILTER_WORDS;
+    const uint32_t total = XG_PREFILTER_ENTRIES;
     std::vector<uint32_t> keys(total);
     std::vector<uint64_t> values(total), words(total, 0);
     uint32_t done = 0, token = 0;
@@ -195,8 +207,7 @@ void ConsistencyChecker::checkPrefilter(const std::string& step, const std::set<
     for (uint32_t word = 0; word < want.size(); ++word) {
         for (uint64_t diff = want[word] ^ have[word]; diff; diff &= diff - 1) {
             const uint32_t bit = static_cast<uint32_t>(__builtin_ctzll(diff));
-            const Family family = word < XG_PREFILTER_V6_BASE ? Family::V4 : Family::V6;
-            const Net block = blockNet(family, (word % XG_PREFILTER_WORDS) * 64 + bit);
+            const Net block = prefilterNet(word, bit);
             if ((want[word] >> bit) & 1) {
                 if (!missing++) firstMissing = block.str() + " (overlapped by " + overlapping(allowed, block) + ")";
             } else if (!stale++) {

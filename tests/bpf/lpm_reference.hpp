@@ -90,9 +90,17 @@ inline const Net* longestMatch(const std::vector<Net>& nets, const Net& address)
 }
 
 // The prefilter as abi.h defines it: bit set iff some prefix overlaps the
-// block. Indexed like XG_MAP_PREFILTER (IPv4 words first, then IPv6).
+// block, and a summary bit iff some prefix overlaps the /16. Indexed like
+// XG_MAP_PREFILTER (IPv4 words, IPv6 words, then their summaries).
 inline std::vector<uint64_t> prefilterOf(const std::vector<Net>& nets) {
-    std::vector<uint64_t> words(2 * XG_PREFILTER_WORDS, 0);
+    std::vector<uint64_t> words(XG_PREFILTER_ENTRIES, 0);
+    for (const Net& net : nets) {
+        const uint32_t base =
+            net.family == Family::V4 ? XG_PREFILTER_SUMMARY_V4_BASE : XG_PREFILTER_SUMMARY_V6_BASE;
+        const unsigned shift = XG_PREFILTER_BITS - XG_PREFILTER_SUMMARY_BITS;
+        for (uint64_t network = net.block() >> shift; network <= net.last().block() >> shift; ++network)
+            words[base + network / 64] |= 1ULL << (network % 64);
+    }
     for (const Net& net : nets) {
         const uint32_t base = net.family == Family::V4 ? XG_PREFILTER_V4_BASE : XG_PREFILTER_V6_BASE;
         uint64_t first = net.block();

@@ -16,3 +16,4 @@ static_assert(sizeof(xg_src_slot) == 24);
 static_assert(sizeof(xg_origin_key) == 24 + XG_SOURCE_NAME_MAX);
 static_assert(sizeof(xg_origin) == 16);
 static_assert(XG_PREFILTER_WORDS * 64 == (1u << XG_PREFILTER_BITS));
+static_assert(XG_PREFILTER_SUMMARY_WORDS * 64 == (1u << XG_PREFILTER_SUMMARY_BITS));

@@ -29,9 +29,17 @@ BlockRange blocksOf(const Prefix& prefix) {
     return {top & ~(span - 1), (top & ~(span - 1)) + span - 1};
 }
 
-uint32_t wordIndex(Family family, uint32_t block) {
-    return (family == Family::V4 ? XG_PREFILTER_V4_BASE : XG_PREFILTER_V6_BASE) + block / 64;
+uint32_t blockBase(Family family) { return family == Family::V4 ? XG_PREFILTER_V4_BASE : XG_PREFILTER_V6_BASE; }
+
+uint32_t summaryBase(Family family) {
+    return family == Family::V4 ? XG_PREFILTER_SUMMARY_V4_BASE : XG_PREFILTER_SUMMARY_V6_BASE;
 }
+
+uint32_t wordIndex(Family family, uint32_t block) { return blockBase(family) + block / 64; }
+
+// Block words per summary bit: the 256 /24 blocks of a /16.
+constexpr uint32_t kWordsPerNetwork = (1u << (XG_PREFILTER_BITS - XG_PREFILTER_SUMMARY_BITS)) / 64;
+constexpr uint32_t kWordsPerSummaryWord = 64 * kWordsPerNetwork;
 
 using Words = std::map<uint32_t, uint64_t>;  // word index -> bits
 
@@ -84,6 +92,54 @@ void readRange(const MapSet& maps, uint32_t first, uint32_t last, Words& words) 
         if (keys[i] >= first && keys[i] <= last) words.emplace(keys[i], values[i]);
 }
 
+// The summary bits (abi.h) that block words `blocks` call for: set where a
+// word has any bit, keyed by the summary word's index.
+Words summaryOf(const Words& blocks) {
+    Words summary;
+    for (const auto& [index, bits] : blocks) {
+        if (!bits) continue;
+        const Family family = index < XG_PREFILTER_V6_BASE ? Family::V4 : Family::V6;
+        const uint32_t network = (index - blockBase(family)) / kWordsPerNetwork;
+        summary[summaryBase(family) + network / 64] |= 1ULL << (network % 64);
+    }
+    return summary;
+}
+
+// Sets the summary bits over the block words `blocks` will set, keeping
+// those already set: run before the block words are written.
+void raiseSummary(const MapSet& maps, const Words& blocks) {
+    Words summary = summaryOf(blocks);
+    if (summary.empty()) return;
+    Words current;
+    readRange(maps, summary.begin()->first, summary.rbegin()->first, current);
+    for (auto& [index, bits] : summary)
+        if (auto it = current.find(index); it != current.end()) bits |= it->second;
+    writeWords(maps, summary);
+}
+
+// Recomputes the summary words over the block words `touched` from the
+// block words now in the map: run after the block words were written, so
+// a bit clears only once the last block bit under it has.
+void lowerSummary(const MapSet& maps, Family family, const Words& touched) {
+    std::vector<uint32_t> summaryWords;  // within the family
+    for (const auto& [index, bits] : touched) {
+        const uint32_t word = (index - blockBase(family)) / kWordsPerSummaryWord;
+        if (summaryWords.empty() || summaryWords.back() != word) summaryWords.push_back(word);
+    }
+    Words blocks;
+    for (size_t i = 0; i < summaryWords.size();) {  // consecutive summary words in one read
+        size_t j = i;
+        while (j + 1 < summaryWords.size() && summaryWords[j + 1] == summaryWords[j] + 1) ++j;
+        readRange(maps, blockBase(family) + summaryWords[i] * kWordsPerSummaryWord,
+                  blockBase(family) + (summaryWords[j] + 1) * kWordsPerSummaryWord - 1, blocks);
+        i = j + 1;
+    }
+    Words summary;
+    for (uint32_t word : summaryWords) summary[summaryBase(family) + word] = 0;
+    for (const auto& [index, bits] : summaryOf(blocks)) summary[index] = bits;
+    writeWords(maps, summary);
+}
+
 // Reads the words the prefixes touch. Nearby ranges are merged (reading a
 // few hundred extra words costs less than a system call), so that 100,000
 // scattered prefixes take a few dozen batched reads, not one each.
@@ -114,6 +170,7 @@ void Prefilter::cover(const std::vector<Prefix>& prefixes) {
         const BlockRange range = blocksOf(prefix);
         setBlocks(words, prefix.family(), range.first, range.last);
     }
+    raiseSummary(maps_, words);  // summary bits before the block bits under them
     writeWords(maps_, words);
     // Second level after the first: a host bitmap exists only under a set bit.
     BlockHosts(maps_).open(prefixes, [&](uint32_t word) {
@@ -161,6 +218,7 @@ void Prefilter::uncover(const std::vector<Prefix>& removed, const std::vector<Pr
         }
         forgetClosing(words);
         writeWords(maps_, words);
+        lowerSummary(maps_, family, words);  // after the block bits under them
     }
 }
 

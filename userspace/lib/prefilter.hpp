@@ -2,7 +2,8 @@
 // abi.h): one bit per top-24-bit block per family, set while any allowlist
 // prefix overlaps the block. Kept a superset of the tries at every moment:
 // cover() runs before prefixes enter the tries, uncover() after they left.
-// Each also keeps the second level, the blocks' bitmaps (block_hosts.hpp).
+// Each also keeps the summary above the bits (a bit per /16, abi.h) and the
+// second level below them, the blocks' bitmaps (block_hosts.hpp).
 #pragma once
 
 #include <cstdint>
