@@ -66,10 +66,13 @@ MetricsServer::MetricsServer(const std::string& listen, const PinDir& dir, size_
     mallopt(M_ARENA_MAX, 2);
     try {
         // Threads outnumber what a few idle or slow clients can hold, and
-        // a request must arrive within 2 s: a stalled client cannot make a
-        // Prometheus scrape (10 s timeout by default) wait.
+        // a request must arrive within 2 s: stalled clients, however many,
+        // cannot make a Prometheus scrape (10 s timeout by default) wait.
+        // A scrape's request is a few hundred bytes; civetweb's own bound
+        // (16 KiB in 1.15) is made ours and explicit.
         exposer_ = std::make_unique<prometheus::Exposer>(std::vector<std::string>{
-            "listening_ports", address, "num_threads", "16", "request_timeout_ms", "2000"});
+            "listening_ports", address, "num_threads", std::to_string(kExporterThreads), "request_timeout_ms",
+            std::to_string(kExporterRequestTimeoutMs), "max_request_size", std::to_string(kExporterMaxRequestBytes)});
     } catch (const std::exception& e) {
         throw Error(ErrorKind::Runtime, "cannot listen on " + listen + " (" + e.what() +
                                             "); is another exporter already using that port?");

@@ -17,6 +17,15 @@ namespace xdpguard {
 
 inline constexpr const char* kDefaultMetricsListen = "127.0.0.1:9433";
 
+// The HTTP server's bounds against hostile or broken clients. A connection
+// holds one of the serving threads until its request has arrived, at most
+// the request timeout; a request (line and headers) longer than the size
+// bound is refused (civetweb 1.15 answers "400 Bad Request", "Malformed
+// message").
+inline constexpr int kExporterThreads = 16;
+inline constexpr int kExporterRequestTimeoutMs = 2000;
+inline constexpr int kExporterMaxRequestBytes = 8192;
+
 // Validates "IPv4:PORT" or "[IPv6]:PORT" and returns civetweb's form of it.
 // Throws BadInput naming the address otherwise. Host names are refused: the
 // exporter binds where it is told, nowhere else.
