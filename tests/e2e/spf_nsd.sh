@@ -53,6 +53,11 @@ ten        TXT "v=spf1 include:l1.$ZONE include:l2.$ZONE include:l3.$ZONE includ
 eleven     TXT "v=spf1 include:ten.$ZONE include:l11.$ZONE -all"
 mail       TXT "$mail"
 relay      TXT "$relay"
+; hostile: a CNAME loop, and records that would let in the whole Internet
+loop1      CNAME loop2.$ZONE.
+loop2      CNAME loop1.$ZONE.
+world4     TXT "v=spf1 ip4:0.0.0.0/0 -all"
+world6     TXT "v=spf1 ip6:::/0 -all"
 EOF
         for ((i = 1; i <= 12; i++)); do echo "hosts      A   203.0.113.$i"; done
         # l1..l11: one /32 each, never adjacent, so nothing merges.
@@ -192,6 +197,20 @@ lab_check_xg_exit "allow import-spf mail.$ZONE (would empty the source)" 2 \
     allow import-spf "mail.$ZONE" "${DNS[@]}"
 lab_check_contains "the refusal mentions --allow-shrink" "$XG_ERR" "--allow-shrink"
 lab_check_eq "allow list unchanged" "$(allow_list_rows)" "$before"
+
+lab_step "hostile records are refused with a clear message and change nothing"
+before=$(allow_list_rows)
+spf_import_refused() {
+    local domain=$1 needle
+    shift
+    lab_check_xg_exit "allow import-spf $domain is refused" 1 allow import-spf "$domain" "${DNS[@]}"
+    echo "      $XG_ERR"
+    for needle in "$@"; do lab_check_contains "the message names '$needle'" "$XG_ERR" "$needle"; done
+    lab_check_eq "allow list unchanged" "$(allow_list_rows)" "$before"
+}
+spf_import_refused "loop1.$ZONE" "CNAME loop" "loop1.$ZONE"
+spf_import_refused "world4.$ZONE" "0.0.0.0/0" "broader than /8"
+spf_import_refused "world6.$ZONE" "::/0" "broader than /16"
 
 lab_step "the gateway's ranges leave the record: it is shut out again"
 lab_check "zone serial 6: mail.$ZONE without the gateway" nsd_reload 6 "$MAIL_NO_GW" "$RELAY_V2"

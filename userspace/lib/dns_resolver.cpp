@@ -5,6 +5,9 @@
 
 #include <algorithm>
 #include <charconv>
+#include <memory>
+#include <variant>
+#include <vector>
 
 #include "error.hpp"
 
@@ -74,7 +77,72 @@ std::string recordText(const ldns_rr* rr, int type) {
     return rdfText(ldns_rr_rdf(rr, 0));
 }
 
+// An ldns name (fully qualified), freed with its owner.
+using Dname = std::unique_ptr<ldns_rdf, decltype(&ldns_rdf_deep_free)>;
+
+Dname dname(const std::string& name) {
+    const std::string fqdn = !name.empty() && name.back() == '.' ? name : name + ".";
+    return {ldns_dname_new_frm_str(fqdn.c_str()), &ldns_rdf_deep_free};
+}
+
+bool isAnswerTo(const ldns_rr* rr, const ldns_rdf* owner, ldns_rr_type type) {
+    return ldns_rr_get_type(rr) == type && ldns_rr_get_class(rr) == LDNS_RR_CLASS_IN &&
+           ldns_dname_compare(ldns_rr_owner(rr), owner) == 0;
+}
+
+DnsAnswer tempFail(const std::string& error) { return {DnsAnswer::Status::TempFail, {}, UINT32_MAX, error}; }
+
+// Follows the answer's CNAMEs from `name`; the owner of the records asked
+// for, or an error. Each CNAME's TTL bounds the answer's (`minTtl`).
+std::variant<const ldns_rdf*, std::string> followCnames(const ldns_rr_list* records, const ldns_rdf* name,
+                                                        const std::string& asked, uint32_t& minTtl) {
+    std::vector<const ldns_rdf*> chain{name};
+    for (;;) {
+        const ldns_rr* cname = nullptr;
+        for (size_t i = 0; i < ldns_rr_list_rr_count(records) && !cname; ++i)
+            if (isAnswerTo(ldns_rr_list_rr(records, i), chain.back(), LDNS_RR_TYPE_CNAME))
+                cname = ldns_rr_list_rr(records, i);
+        if (!cname || ldns_rr_rd_count(cname) < 1) return chain.back();
+        const ldns_rdf* target = ldns_rr_rdf(cname, 0);
+        const bool loops = std::any_of(chain.begin(), chain.end(),
+                                       [&](const ldns_rdf* seen) { return ldns_dname_compare(seen, target) == 0; });
+        if (loops) return "CNAME loop: " + asked + " leads back to " + rdfText(target);
+        if (chain.size() > kDnsMaxCnames)
+            return "CNAME chain from " + asked + " longer than " + std::to_string(kDnsMaxCnames);
+        minTtl = std::min(minTtl, ldns_rr_ttl(cname));
+        chain.push_back(target);
+    }
+}
+
 }  // namespace
+
+DnsAnswer answerFromPacket(const ldns_pkt& packet, const std::string& name, int type) {
+    const ldns_pkt_rcode rcode = ldns_pkt_get_rcode(&packet);
+    if (rcode == LDNS_RCODE_NXDOMAIN) return {DnsAnswer::Status::NxDomain, {}, UINT32_MAX, {}};
+    if (rcode != LDNS_RCODE_NOERROR) return tempFail("server answered rcode " + std::to_string(rcode));
+    const Dname asked = dname(name);
+    if (!asked) return {DnsAnswer::Status::NxDomain, {}, UINT32_MAX, {}};
+    const ldns_rr_list* records = ldns_pkt_answer(&packet);
+    DnsAnswer answer;
+    if (!records) return answer;
+    const std::string shown = rdfText(asked.get());
+    const auto owner = followCnames(records, asked.get(), shown, answer.minTtl);
+    if (const std::string* error = std::get_if<std::string>(&owner)) return tempFail(*error);
+    size_t txtBytes = 0;
+    for (size_t i = 0; i < ldns_rr_list_rr_count(records); ++i) {
+        const ldns_rr* rr = ldns_rr_list_rr(records, i);
+        if (!isAnswerTo(rr, std::get<const ldns_rdf*>(owner), static_cast<ldns_rr_type>(type))) continue;
+        if (answer.records.size() == kDnsMaxRecords)
+            return tempFail("the answer for " + shown + " has more than " + std::to_string(kDnsMaxRecords) +
+                            " records");
+        answer.records.push_back(recordText(rr, type));
+        txtBytes += type == LDNS_RR_TYPE_TXT ? answer.records.back().size() : 0;
+        if (txtBytes > kDnsMaxTxtBytes)
+            return tempFail("the TXT records of " + shown + " exceed " + std::to_string(kDnsMaxTxtBytes) + " bytes");
+        answer.minTtl = std::min(answer.minTtl, ldns_rr_ttl(rr));
+    }
+    return answer;
+}
 
 LdnsResolver::LdnsResolver(const std::optional<std::string>& server, unsigned timeoutSeconds) {
     ldns_status status;
@@ -103,38 +171,14 @@ LdnsResolver::~LdnsResolver() {
 }
 
 DnsAnswer LdnsResolver::query(const std::string& name, int type) {
-    DnsAnswer answer;
     // Fully qualified: no search-list suffixes appended.
-    const std::string fqdn = !name.empty() && name.back() == '.' ? name : name + ".";
-    ldns_rdf* owner = ldns_dname_new_frm_str(fqdn.c_str());
-    if (!owner) {
-        answer.status = DnsAnswer::Status::NxDomain;  // not a valid name: nothing can exist
-        return answer;
-    }
+    const Dname owner = dname(name);
+    if (!owner) return {DnsAnswer::Status::NxDomain, {}, UINT32_MAX, {}};  // not a valid name: nothing can exist
     ldns_pkt* packet = nullptr;
     const ldns_status status = ldns_resolver_query_status(
-        &packet, resolver_, owner, static_cast<ldns_rr_type>(type), LDNS_RR_CLASS_IN, LDNS_RD);
-    ldns_rdf_deep_free(owner);
-    if (status != LDNS_STATUS_OK || !packet) {
-        answer.status = DnsAnswer::Status::TempFail;
-        answer.error = ldns_get_errorstr_by_id(status);
-        return answer;
-    }
-    const ldns_pkt_rcode rcode = ldns_pkt_get_rcode(packet);
-    if (rcode == LDNS_RCODE_NXDOMAIN) {
-        answer.status = DnsAnswer::Status::NxDomain;
-    } else if (rcode != LDNS_RCODE_NOERROR) {
-        answer.status = DnsAnswer::Status::TempFail;
-        answer.error = "server answered rcode " + std::to_string(rcode);
-    } else if (ldns_rr_list* records = ldns_pkt_rr_list_by_type(packet, static_cast<ldns_rr_type>(type),
-                                                                  LDNS_SECTION_ANSWER)) {
-        for (size_t i = 0; i < ldns_rr_list_rr_count(records); ++i) {
-            const ldns_rr* rr = ldns_rr_list_rr(records, i);
-            answer.records.push_back(recordText(rr, type));
-            answer.minTtl = std::min(answer.minTtl, ldns_rr_ttl(rr));
-        }
-        ldns_rr_list_deep_free(records);
-    }
+        &packet, resolver_, owner.get(), static_cast<ldns_rr_type>(type), LDNS_RR_CLASS_IN, LDNS_RD);
+    if (status != LDNS_STATUS_OK || !packet) return tempFail(ldns_get_errorstr_by_id(status));
+    DnsAnswer answer = answerFromPacket(*packet, name, type);
     ldns_pkt_free(packet);
     return answer;
 }
