@@ -1,7 +1,8 @@
 #!/bin/bash
 # e2e: a full allowlist refuses more prefixes with a message naming its limit
 # and how to raise it; the refused add or sync changes nothing at all, and
-# the filter keeps working.
+# the filter keeps working. The same for full source records (two per prefix
+# of the capacity: a prefix may be listed by several sources).
 set -u
 # shellcheck source=SCRIPTDIR/lab.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lab.sh"
@@ -70,5 +71,24 @@ lab_check "gateway -> [$LAB_SRV_GW4]:25" lab_connect gateway "$LAB_SRV_GW4" 25
 lab_check "gateway -> [$LAB_SRV_GW6]:25" lab_connect gateway "$LAB_SRV_GW6" 25
 lab_check_fails "spammer -> [$LAB_SRV_SP4]:25 times out" lab_connect spammer "$LAB_SRV_SP4" 25 1
 lab_check_gt "$LAB_GW_NET4 counted the gateway's SYN" "$(allowq field "$LAB_GW_NET4" allowed_syns)" 0
+
+lab_step "the source records ($((2 * CAPACITY))) are full: a sync or an add past them changes nothing"
+allowq prefixes >"$LAB_TMP/all.txt"
+records=$(($(allowq count) + 1))  # $LAB_GW_NET4 has two sources
+refused_records() {
+    local desc=$1 before
+    shift
+    before=$(allow_snapshot)
+    lab_check_xg_exit "$desc is refused" 1 "$@"
+    lab_check_contains "$desc: the message says what is full" "$XG_ERR" "source records are full"
+    lab_check_contains "$desc: the message names the limit" "$XG_ERR" "keeps $((2 * CAPACITY))"
+    lab_check_contains "$desc: the message says how to raise it" "$XG_ERR" "--max-prefixes"
+    lab_check_eq "$desc: allow list unchanged" "$(allow_snapshot)" "$before"
+}
+refused_records "allow sync all.txt ($records + $CAPACITY records > $((2 * CAPACITY)))" allow sync "$LAB_TMP/all.txt"
+grep -vxF "$LAB_GW_NET4" "$LAB_TMP/all.txt" >"$LAB_TMP/most.txt"
+lab_check_xg_exit "allow sync most.txt fills the records exactly" 0 allow sync "$LAB_TMP/most.txt"
+refused_records "allow add of a listed prefix under a third source" allow add 203.0.113.201/32 --source file:third
+lab_check "rule ids are unique" allowq unique-rules
 
 lab_finish

@@ -3,10 +3,20 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "abi.hpp"
 #include "error.hpp"
 
 namespace xdpguard {
 namespace {
+
+Error recordsFull(size_t capacity, size_t inUse, size_t toAdd) {
+    return Error(ErrorKind::Runtime,
+                 "the allowlist's source records are full: it keeps " + std::to_string(capacity) + " (" +
+                     std::to_string(XG_ORIGINS_PER_RULE) + " per prefix of its capacity; " + std::to_string(inUse) +
+                     " in use, " + std::to_string(toAdd) + " to add); nothing was changed. Free some by removing "
+                     "prefixes that a second source also lists, or raise the capacity with `xdpguard detach --all "
+                     "--purge` and `attach --max-prefixes N`, then re-add the prefixes");
+}
 
 std::set<Prefix> sourceSet(const OriginMap& origins, const std::string& source) {
     std::set<Prefix> prefixes;
@@ -165,6 +175,9 @@ void AllowlistEditor::applyNamedAdd(const ChangePlan& plan) {
         std::vector<uint32_t> ids;
         for (const auto& [prefix, id] : reserved) ids.push_back(id);
         allowlist_.release(ids);
+        // Counted only now: adds must stay fast, and this is rare.
+        const size_t records = origins_.size();
+        if (records + rules.size() > origins_.capacity()) throw recordsFull(origins_.capacity(), records, rules.size());
         throw;
     }
     for (const auto& [prefix, id] : namedRelabels_) origins_.setRuleId(prefix, plan.source, id);
@@ -186,8 +199,7 @@ void AllowlistEditor::apply(const ChangePlan& plan) {
     size_t records = 0;
     for (const auto& [prefix, origin] : current) records += origin.sources.size();
     if (records + plan.added.size() > origins_.capacity())
-        throw Error(ErrorKind::Runtime, "the allowlist's source records are full (" +
-                                            std::to_string(origins_.capacity()) + "); nothing was changed");
+        throw recordsFull(origins_.capacity(), records, plan.added.size());
     RuleIds reserved = allowlist_.reserve(fresh, current.size());
 
     // Records follow the tries first; stray ids go free once no record names them.
