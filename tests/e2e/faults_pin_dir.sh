@@ -156,35 +156,41 @@ lab_check_eq "the foreign map keeps its entries" "$(stale_entries)" "$entries_be
 lab_check_eq "nothing else was pinned beside it" "$(ls -A "$stale")" xg_allow_v4
 no_xdp_on_iface
 
-lab_step "maps of another layout version are refused, never reinterpreted"
-versioned=$LAB_PIN_DIR/versioned
-at "$versioned" allow add "$LAB_GW_NET4"
-lab_check_eq "a filter in $versioned" "$XG_RC" 0
-# Rewrite layout_version (the first 32-bit word of xg_config slot 0, host
-# order) to the next version, as a newer xdpguard would have written it.
-config_value() { bpftool -j map lookup pinned "$versioned/xg_config" key 0 0 0 0; }
-next_version=$("$LAB_PYTHON" - "$versioned/xg_config" <<'EOF'
+lab_step "maps of a newer or an older layout version are refused, never reinterpreted"
+# rewrite_layout_version DIR DELTA: adds DELTA to layout_version (the first
+# 32-bit word of xg_config slot 0, host order), as a newer or older xdpguard
+# would have written it; prints the new version.
+rewrite_layout_version() {
+    "$LAB_PYTHON" - "$1/xg_config" "$2" <<'EOF'
 import json, subprocess, sys
-pin = sys.argv[1]
+pin, delta = sys.argv[1], int(sys.argv[2])
 key = ["key", "0", "0", "0", "0"]
 value = json.loads(subprocess.check_output(["bpftool", "-j", "map", "lookup", "pinned", pin, *key]))["value"]
-version = int.from_bytes(bytes(int(b, 16) for b in value[0:4]), sys.byteorder) + 1
+version = int.from_bytes(bytes(int(b, 16) for b in value[0:4]), sys.byteorder) + delta
 value[0:4] = [f"0x{b:02x}" for b in version.to_bytes(4, sys.byteorder)]
 subprocess.check_call(["bpftool", "map", "update", "pinned", pin, *key, "value", *value])
 print(version)
 EOF
-) || lab_die "cannot rewrite the layout version"
-config_before=$(config_value)
-for cmd in "${ALL[@]}"; do
-    # shellcheck disable=SC2086
-    refuses "$versioned" "layout version $next_version" "layout version $next_version" $cmd
+}
+for kind in newer older; do
+    versioned=$LAB_PIN_DIR/$kind
+    at "$versioned" allow add "$LAB_GW_NET4"
+    lab_check_eq "a filter in $versioned" "$XG_RC" 0
+    config_value() { bpftool -j map lookup pinned "$versioned/xg_config" key 0 0 0 0; }
+    version=$(rewrite_layout_version "$versioned" "$([[ $kind == newer ]] && echo 1 || echo -1)") ||
+        lab_die "cannot rewrite the layout version"
+    config_before=$(config_value)
+    for cmd in "${ALL[@]}"; do
+        # shellcheck disable=SC2086
+        refuses "$versioned" "layout version $version, this xdpguard uses" "$kind layout version $version" $cmd
+    done
+    lab_check_contains "$kind: the message says they are not reinterpreted" "$XG_ERR" "not reinterpreted"
+    lab_check_eq "$kind: xg_config unchanged (version, mode, ports)" "$(config_value)" "$config_before"
 done
-lab_check_contains "the message says they are not reinterpreted" "$XG_ERR" "not reinterpreted"
-lab_check_eq "xg_config unchanged (version, mode, ports)" "$(config_value)" "$config_before"
 # An older layout lacks maps this one has (layout 2 had no xg_block_hosts):
 # the version is what the message names, not "only some of the maps".
 rm -f "$versioned/xg_block_hosts"
-refuses "$versioned" "layout version $next_version" "another layout version with a map missing" status
+refuses "$versioned" "layout version $version" "an older layout version with a map missing" status
 no_xdp_on_iface
 
 lab_step "a partial set of pins: purge, then start again"
