@@ -17,12 +17,18 @@ PROGRAMS=()  # every program id this test saw attached
 
 iface_json() { xg_json "interfaces.name=$1.$2"; }
 
-# xdpguard links in the whole system (other filters included), for the log.
+# xdpguard_links [MAP_ID]: the xdpguard links in the whole system, or only
+# those whose program uses map MAP_ID. Other labs may attach and detach
+# meanwhile: this lab's links are those of programs using its xg_config
+# (a map's id stays unique while anything holds the map).
 xdpguard_links() {
     bpftool -j link show | "$LAB_PYTHON" -c '
 import json, subprocess, sys
-progs = {p["id"]: p.get("name") for p in json.loads(subprocess.check_output(["bpftool", "-j", "prog", "show"]))}
-print(sum(1 for l in json.load(sys.stdin) if progs.get(l.get("prog_id")) == "xdpguard_filter"))'
+progs = {p["id"]: p for p in json.loads(subprocess.check_output(["bpftool", "-j", "prog", "show"]))}
+def ours(link):
+    prog = progs.get(link.get("prog_id"), {})
+    return prog.get("name") == "xdpguard_filter" and (len(sys.argv) < 2 or int(sys.argv[1]) in prog.get("map_ids", []))
+print(sum(1 for link in json.load(sys.stdin) if ours(link)))' "$@"
 }
 
 remove_spammer_link() {
@@ -56,6 +62,9 @@ lab_protect
 attached_ok "$GONE"
 first=$PROG
 lab_check_eq "program $first runs two links" "$(links_of_prog "$first")" 2
+CONFIG_MAP=$(bpftool -j map show pinned "$LAB_PIN_DIR/xg_config" | "$LAB_PYTHON" "$LAB_DIR/jsonq.py" id) ||
+    lab_die "cannot read the id of $LAB_PIN_DIR/xg_config"
+lab_check_eq "the system has two xdpguard links using this lab's maps" "$(xdpguard_links "$CONFIG_MAP")" 2
 
 lab_step "delete $GONE while attached"
 remove_spammer_link
@@ -107,6 +116,7 @@ for prog in "${PROGRAMS[@]}"; do
     lab_check_eq "program $prog runs no link" "$(links_of_prog "$prog")" 0
     lab_check_fails "program $prog was freed" prog_alive "$prog"
 done
-echo "      xdpguard_filter links in the system: $links_at_start at the start, $(xdpguard_links) now"
+lab_check_eq "no xdpguard link in the system uses this lab's maps" "$(xdpguard_links "$CONFIG_MAP")" 0
+echo "      xdpguard_filter links in the system (other labs' included): $links_at_start at the start, $(xdpguard_links) now"
 
 lab_finish
