@@ -5,6 +5,8 @@
 #   PREFIX/share/man/man8/xdpguard.8.gz
 #   PREFIX/share/doc/xdpguard/README.md
 #   /etc/xdpguard/xdpguard.toml                  (a conffile in the package)
+#   /etc/fail2ban/filter.d/xdpguard.conf         (a conffile: the drop log's fail2ban
+#                                                 filter; no jail uses it until the admin's does)
 # PREFIX is /usr/local for `cmake --install` and /usr in the package.
 include(GNUInstallDirs)
 
@@ -40,24 +42,35 @@ install(FILES ${XDPGUARD_MAN_PAGE}.gz DESTINATION ${CMAKE_INSTALL_MANDIR}/man8)
 
 install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
 
-# The example configuration. `cmake --install` never overwrites one that is
-# already there (the admin's edits win); dpkg handles it as a conffile.
-set(XDPGUARD_EXAMPLE_CONFIG ${XDPGUARD_PACKAGING_DIR}/xdpguard.toml)
-if(EXISTS ${XDPGUARD_EXAMPLE_CONFIG})
+# Files in /etc: `cmake --install` never overwrites one that is already
+# there (the admin's edits win); dpkg handles each as a conffile.
+set(XDPGUARD_CONFFILES "")
+function(xdpguard_install_conffile source directory)
+  get_filename_component(name ${source} NAME)
   install(CODE "
-    if(EXISTS \"\$ENV{DESTDIR}${XDPGUARD_CONFIG_DIR}/xdpguard.toml\")
-      message(STATUS \"Keeping: \$ENV{DESTDIR}${XDPGUARD_CONFIG_DIR}/xdpguard.toml (the example is ${XDPGUARD_EXAMPLE_CONFIG})\")
+    if(EXISTS \"\$ENV{DESTDIR}${directory}/${name}\")
+      message(STATUS \"Keeping: \$ENV{DESTDIR}${directory}/${name} (the packaged one is ${source})\")
     else()
-      file(INSTALL DESTINATION \"${XDPGUARD_CONFIG_DIR}\" TYPE FILE
+      file(INSTALL DESTINATION \"${directory}\" TYPE FILE
            PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ
-           FILES \"${XDPGUARD_EXAMPLE_CONFIG}\")
+           FILES \"${source}\")
     endif()
   ")
-  set(XDPGUARD_CONFFILES "${XDPGUARD_CONFIG_DIR}/xdpguard.toml\n")
+  set(XDPGUARD_CONFFILES "${XDPGUARD_CONFFILES}${directory}/${name}\n" PARENT_SCOPE)
+endfunction()
+
+# The example configuration.
+set(XDPGUARD_EXAMPLE_CONFIG ${XDPGUARD_PACKAGING_DIR}/xdpguard.toml)
+if(EXISTS ${XDPGUARD_EXAMPLE_CONFIG})
+  xdpguard_install_conffile(${XDPGUARD_EXAMPLE_CONFIG} ${XDPGUARD_CONFIG_DIR})
 else()
   message(WARNING "${XDPGUARD_EXAMPLE_CONFIG} is missing: the install and the package will have no configuration file")
-  set(XDPGUARD_CONFFILES "")
 endif()
+
+# The fail2ban filter for the drop log (tested by tests/e2e/daemon.sh with
+# fail2ban-regex). fail2ban reads filter.d/ only for a jail that names it,
+# so installing it changes nothing until the admin adds one.
+xdpguard_install_conffile(${XDPGUARD_PACKAGING_DIR}/fail2ban/xdpguard.conf /etc/fail2ban/filter.d)
 
 # ---- Debian package -------------------------------------------------------
 

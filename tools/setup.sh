@@ -15,6 +15,7 @@ packages=(
   iproute2 util-linux python3 procps    # namespace labs (ip, nsenter)
   nftables ethtool curl                 # tools/bench: the nftables baseline, NIC settings
   python3-yaml                          # deploy/ manifest check
+  fail2ban                              # fail2ban-regex on the drop log (the service is not used)
 )
 # tools/demo.sh: a real mail server and SMTP client. Installed apart, and
 # never at the cost of removing a package: Postfix replaces any other mail
@@ -43,6 +44,12 @@ apt_install() {
 if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]}"
   apt_install "${missing[@]}"
+  # The tests run only fail2ban-regex; the fail2ban service that Debian
+  # enables and starts on install (with an sshd jail) is not wanted here.
+  if [[ " ${missing[*]} " == *" fail2ban "* && -d /run/systemd/system ]]; then
+    echo "setup: fail2ban installed for fail2ban-regex only: disabling its service"
+    systemctl disable --now fail2ban.service >/dev/null 2>&1 || true
+  fi
 fi
 if ((${#demo_missing[@]})); then
   echo "setup: installing ${demo_missing[*]} (for tools/demo.sh)"

@@ -1,12 +1,17 @@
 #!/bin/bash
 # e2e: `xdpguard run`, the daemon. A config with errors lists them all and
-# attaches nothing. Started in enforce mode with the gateway's prefixes in a
-# watched file, it lets the gateway in and drops the spammer; saving the file
-# applies at once (inotify), SIGHUP reloads, a bad edit is refused and the
-# filter kept. Killed with -9 the filter still drops; restarted, it adopts
-# the pinned state without resetting counters or failing one gateway
-# connection. The drop log and the source metrics are checked; SIGTERM leaves
-# the filter attached, --detach-on-exit removes it.
+# attaches nothing; a --pin-dir other than the config's pin_dir is refused.
+# Started in enforce mode with the gateway's prefixes in a watched file, it
+# lets the gateway in and drops the spammer; saving the file applies at once
+# (inotify), SIGHUP reloads, a bad edit is refused and the filter kept. A
+# file losing more than half of its prefixes is refused (a source error)
+# until the config sets allow_shrink. Break glass (mode monitor, bypass)
+# acts at once. The drop log (and the shipped fail2ban filter on it) and the
+# source metrics are checked. Killed with -9 the filter still drops; a
+# start with a bad config (a missing interface, say) then changes nothing;
+# restarted, it adopts the pinned state without resetting counters or
+# failing one gateway connection. SIGTERM leaves the filter attached,
+# --detach-on-exit removes it.
 set -u
 # shellcheck source=SCRIPTDIR/lab.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lab.sh"
@@ -24,7 +29,8 @@ SPAM_NET4=198.51.100.0/24
 
 # write_config [DROP_LOG_RATE_VALUE]: the daemon's config, replaced in one
 # rename as config management would. Line 10 holds the drop log rate.
-# CFG_INTERFACES, CFG_MODE and CFG_PORTS override the usual filter.
+# CFG_INTERFACES, CFG_MODE and CFG_PORTS override the usual filter,
+# CFG_SHRINK sets [sources] allow_shrink.
 write_config() {
     cat >"$DAEMON_CONFIG.new" <<EOF
 # xdpguard e2e: the daemon in the namespace lab
@@ -39,6 +45,7 @@ listen = "127.0.0.1:$METRICS_PORT"
 rate = ${1:-100}
 [sources]
 files = ["$GATEWAYS"]
+allow_shrink = ${CFG_SHRINK:-false}
 EOF
     mv "$DAEMON_CONFIG.new" "$DAEMON_CONFIG"
 }
@@ -52,6 +59,43 @@ spammer_connects() { lab_connect spammer "$LAB_SRV_SP4" 25 0.5; }
 spammer_fails() { ! lab_connect spammer "$LAB_SRV_SP4" 25 0.5; }
 # shellcheck disable=SC2317
 no_xdp_anywhere() { ! lab_xdp_attached "$LAB_IF_SRV_GW" && ! lab_xdp_attached "$LAB_IF_SRV_SP"; }
+scrape_daemon() { prom get "http://127.0.0.1:$METRICS_PORT/metrics"; }
+# The filter as the commands show it, counters aside: its allowlist, its
+# settings and its attachments (interface, program id).
+filter_state() {
+    xg allow list | awk '{ print $1, $4 }'
+    xg status --json | "$LAB_PYTHON" -c '
+import json, sys
+s = json.load(sys.stdin)
+print(s["mode"], s["ports"], [(i["name"], i.get("program_id")) for i in s["interfaces"]])'
+    echo "programs: $(lab_xdp_prog_id "$LAB_IF_SRV_GW") $(lab_xdp_prog_id "$LAB_IF_SRV_SP")"
+}
+
+F2B_FILTER=$(realpath "$LAB_DIR/../../packaging/fail2ban/xdpguard.conf")
+# check_fail2ban_filter DAEMON_LOG: the shipped fail2ban filter, run by
+# fail2ban-regex (never the fail2ban service) over the daemon's output as
+# syslog would hold it, its events (stderr) beside its drop log (stdout):
+# it matches each drop record, with the record's source, and nothing else.
+check_fail2ban_filter() {
+    local log=$LAB_TMP/syslog expected got prefix
+    if ! command -v fail2ban-regex >/dev/null; then
+        if [[ ${XDPGUARD_REQUIRE_BPF:-0} == 1 ]]; then
+            lab_fail "fail2ban-regex is not installed (Debian package fail2ban; tools/setup.sh installs it)"
+        else
+            echo "SKIP: the fail2ban filter: fail2ban-regex is not installed (Debian package fail2ban)"
+        fi
+        return
+    fi
+    prefix="$(date -u +%Y-%m-%dT%H:%M:%S.%6N+00:00) mx xdpguard[$DAEMON_PID]: "
+    sed "s/^/$prefix/" "$1.err" "$1.out" >"$log"
+    expected=$("$LAB_PYTHON" "$LAB_DIR/drop_events.py" text "$1.out" | awk '{ print $3, $7 }' | sort)
+    lab_check_contains "the drop log holds IPv4 records" "$expected" "$LAB_SP4 dropped"
+    lab_check_contains "and IPv6 ones" "$expected" "$LAB_SP6 dropped"
+    lab_check_contains "and monitored ones" "$expected" "$LAB_SP4 monitored"
+    got=$(fail2ban-regex -o ip "$log" "$F2B_FILTER" 2>&1 | sort)
+    lab_check_eq "fail2ban-regex $(basename "$F2B_FILTER"): a <HOST> per drop record and nothing else ($(wc -l <"$1.out") records among $(wc -l <"$log") lines)" \
+        "$got" "$(awk '{ print $1 }' <<<"$expected" | sort)"
+}
 
 lab_step "a config with errors: every one listed, exit 2, nothing attached"
 bad=$LAB_TMP/bad.toml
@@ -71,9 +115,18 @@ lab_check_contains "line 7: the misspelt key" "$XG_ERR" "did you mean 'files'"
 lab_check "no pin dir was created" test ! -e "$LAB_PIN_DIR"
 lab_check "no interface has an XDP program" no_xdp_anywhere
 
-lab_step "start in enforce with the gateway's prefixes in a watched file"
+lab_step "a --pin-dir other than the config's pin_dir is refused, not silently ignored"
 write_gateways "$LAB_GW_NET4" "$LAB_GW_NET6"
 write_config
+elsewhere=/sys/fs/bpf/xg-e2e-elsewhere-$LAB_ID
+lab_check_xg_exit "--pin-dir elsewhere run --config xdpguard.toml" 2 --pin-dir "$elsewhere" run --config "$DAEMON_CONFIG"
+lab_check_contains "the message names the config's pin_dir" "$XG_ERR" "in the pin_dir of $DAEMON_CONFIG ($LAB_PIN_DIR)"
+lab_check_contains "and the refused --pin-dir" "$XG_ERR" "not in --pin-dir $elsewhere"
+lab_check "nothing was created there" test ! -e "$elsewhere"
+lab_check "nor in the config's pin_dir" test ! -e "$LAB_PIN_DIR"
+lab_check "no interface has an XDP program" no_xdp_anywhere
+
+lab_step "start in enforce with the gateway's prefixes in a watched file"
 daemon_check_start "xdpguard run becomes ready"
 lab_check_contains "it synced file:gateways.txt" "$(<"$DAEMON_LOG.err")" "file:gateways.txt: +2 -0 =0"
 lab_check_eq "mode" "$(xg_json mode)" enforce
@@ -110,6 +163,19 @@ reloads=$(daemon_log_count "reloaded: ")
 write_config
 lab_check "the repaired config is reloaded (inotify)" daemon_wait_log "reloaded: " $((reloads + 1))
 
+lab_step "break glass under the running daemon: monitor at once, shown in metrics, logged as monitored"
+monitored_before=$(lab_counter denied_ipv4 monitored)
+lab_check_xg_exit "mode monitor" 0 mode monitor
+lab_check "spammer -> [$LAB_SRV_SP4]:25 connects at once" spammer_connects
+lab_check "spammer -> [$LAB_SRV_SP6]:25 connects at once" lab_connect spammer "$LAB_SRV_SP6" 25 0.5
+lab_check_gt "denied_ipv4 monitored counts it" "$(lab_counter denied_ipv4 monitored)" "$monitored_before"
+text=$(scrape_daemon)
+lab_check_eq "the daemon's metrics: xdpguard_mode{mode=monitor}" "$(metric "$text" xdpguard_mode mode=monitor)" 1
+lab_check_eq "the daemon's metrics: xdpguard_enforcing" "$(metric "$text" xdpguard_enforcing)" 0
+lab_check "the drop log has the spammer's SYN, monitored" lab_wait_until 2 \
+    grep -qE "denied SYN from $LAB_SP4 port [0-9]+ to port 25 on $LAB_IF_SRV_SP vlan 0 \(monitored\)$" "$DAEMON_LOG.out"
+lab_check "gateway -> [$LAB_SRV_GW4]:25" lab_connect gateway "$LAB_SRV_GW4" 25
+
 lab_step "break glass under the running daemon: bypass at once, shown in metrics, kept over a reload"
 lab_check_xg_exit "mode bypass" 0 mode bypass
 lab_check "spammer -> [$LAB_SRV_SP4]:25 connects at once" spammer_connects
@@ -124,14 +190,44 @@ lab_check_xg_exit "mode enforce" 0 mode enforce
 lab_check "spammer -> [$LAB_SRV_SP4]:25 fails again within 5 s" lab_wait_until 5 spammer_fails
 
 lab_step "the drop log and the source metrics"
+lab_check_fails "spammer -> [$LAB_SRV_SP6]:25 times out" lab_connect spammer "$LAB_SRV_SP6" 25 1
 lab_check "the drop log has the spammer's denied SYN" \
     grep -qE "denied SYN from $LAB_SP4 port [0-9]+ to port 25 on $LAB_IF_SRV_SP" "$DAEMON_LOG.out"
-text=$(prom get "http://127.0.0.1:$METRICS_PORT/metrics")
+lab_check "the drop log has the spammer's denied IPv6 SYN" lab_wait_until 2 \
+    grep -qE "denied SYN from $LAB_SP6 port [0-9]+ to port 25 on $LAB_IF_SRV_SP vlan 0 \(dropped\)$" "$DAEMON_LOG.out"
+check_fail2ban_filter "$DAEMON_LOG"
+text=$(scrape_daemon)
 lab_check_gt "xdpguard_source_last_success_timestamp_seconds{source=file:gateways.txt}" \
     "$(metric "$text" xdpguard_source_last_success_timestamp_seconds source=file:gateways.txt)" 1700000000
 lab_check_eq "xdpguard_source_errors_total{source=file:gateways.txt}" \
     "$(metric "$text" xdpguard_source_errors_total source=file:gateways.txt)" 0
 lab_check_eq "xdpguard_enforcing" "$(metric "$text" xdpguard_enforcing)" 1
+
+lab_step "a save that removes more than half of the file's prefixes is refused: a source error, the prefixes stay"
+write_gateways "$LAB_GW_NET4" "$LAB_GW_NET6" 203.0.113.0/26 203.0.113.64/26
+lab_check "two more prefixes are synced" daemon_wait_log "file:gateways.txt: +2 -0 =2"
+four=$(source_prefixes file:gateways.txt)
+write_gateways "$LAB_GW_NET4"
+lab_check "the sync is refused" daemon_wait_log \
+    "file:gateways.txt: refusing to shrink source file:gateways.txt: it would remove 3 of its 4 prefixes"
+lab_check_contains "the log says how to allow it" "$(<"$DAEMON_LOG.err")" \
+    "set allow_shrink = true in [sources] and reload (then back to false); its previous prefixes stay"
+lab_check_eq "file:gateways.txt keeps its 4 prefixes" "$(source_prefixes file:gateways.txt)" "$four"
+text=$(scrape_daemon)
+lab_check_eq "xdpguard_source_errors_total{source=file:gateways.txt}" \
+    "$(metric "$text" xdpguard_source_errors_total source=file:gateways.txt)" 1
+lab_check "gateway -> [$LAB_SRV_GW6]:25 still connects" lab_connect gateway "$LAB_SRV_GW6" 25
+reloads=$(daemon_log_count "reloaded: ")
+CFG_SHRINK=true write_config
+lab_check "the config with allow_shrink = true is reloaded" daemon_wait_log "reloaded: " $((reloads + 1)) 10
+lab_check_contains "it applies the shrink" "$(<"$DAEMON_LOG.err")" "file:gateways.txt: +0 -3 =1"
+lab_check_eq "file:gateways.txt has 1 prefix" "$(source_prefixes file:gateways.txt)" "$LAB_GW_NET4"
+lab_check_fails "gateway -> [$LAB_SRV_GW6]:25 times out" lab_connect gateway "$LAB_SRV_GW6" 25 1
+write_config
+lab_check "the config without allow_shrink is reloaded" daemon_wait_log "reloaded: " $((reloads + 2)) 10
+write_gateways "$LAB_GW_NET4" "$LAB_GW_NET6"
+lab_check "the usual file is synced" daemon_wait_log "file:gateways.txt: +1 -0 =1 (+$LAB_GW_NET6)"
+lab_check "gateway -> [$LAB_SRV_GW6]:25 connects again" lab_connect gateway "$LAB_SRV_GW6" 25
 
 lab_step "a reload applies what changed: mode, ports, interfaces"
 reloads=$(daemon_log_count "reloaded: ")
@@ -158,6 +254,25 @@ daemon_stop KILL
 lab_check_fails "spammer -> [$LAB_SRV_SP4]:25 times out without the daemon" lab_connect spammer "$LAB_SRV_SP4" 25 1
 lab_check_gt "denied_ipv4 dropped kept counting" "$(lab_counter denied_ipv4 dropped)" "$dropped_before"
 lab_check "gateway -> [$LAB_SRV_GW4]:25 without the daemon" lab_connect gateway "$LAB_SRV_GW4" 25
+
+lab_step "a start with a bad config while the filter runs: refused, the filter untouched"
+state_before=$(filter_state)
+# A start syncs the sources first: this file would let the spammer in.
+write_gateways "$LAB_GW_NET4" "$LAB_GW_NET6" "$SPAM_NET4"
+missing=xg${LAB_ID}no
+CFG_INTERFACES="\"$LAB_IF_SRV_GW\", \"$missing\"" CFG_MODE=monitor CFG_PORTS="25, 2525" write_config
+lab_check_xg_exit "run with an interface that does not exist" 2 run --config "$DAEMON_CONFIG"
+lab_check_contains "the message locates the interface and names it" "$XG_ERR" \
+    "xdpguard.toml:4:29: filter.interfaces: no network interface named \"$missing\""
+lab_check_contains "nothing was started or changed" "$XG_ERR" "nothing was started or changed"
+lab_check_eq "allowlist, mode, ports and attachments unchanged" "$(filter_state)" "$state_before"
+lab_check_fails "spammer -> [$LAB_SRV_SP4]:25 still times out" lab_connect spammer "$LAB_SRV_SP4" 25 1
+CFG_MODE=enforcing write_config
+lab_check_xg_exit "run with a misspelt mode" 2 run --config "$DAEMON_CONFIG"
+lab_check_contains "the message locates the mode" "$XG_ERR" "xdpguard.toml:5:8: filter.mode"
+lab_check_eq "allowlist, mode, ports and attachments unchanged" "$(filter_state)" "$state_before"
+write_gateways "$LAB_GW_NET4" "$LAB_GW_NET6"
+write_config
 
 lab_step "restart while the gateway connects without pause: no failure, no reset"
 dropped_before=$(lab_counter denied_ipv4 dropped)
@@ -191,11 +306,15 @@ lab_check_eq "status lists two interfaces" "$(xg_json 'interfaces.#')" 2
 lab_check_fails "spammer -> [$LAB_SRV_SP4]:25 times out" lab_connect spammer "$LAB_SRV_SP4" 25 1
 
 lab_step "--detach-on-exit: SIGTERM detaches, the allowlist stays pinned"
-daemon_check_start "xdpguard run --detach-on-exit becomes ready" --detach-on-exit
+XDPGUARD_PIN_DIR=/sys/fs/bpf/xg-e2e-elsewhere-$LAB_ID \
+    daemon_check_start "xdpguard run --detach-on-exit becomes ready (\$XDPGUARD_PIN_DIR elsewhere)" --detach-on-exit
+lab_check_contains "a note says \$XDPGUARD_PIN_DIR is not used" "$(<"$DAEMON_LOG.err")" \
+    "note: \$XDPGUARD_PIN_DIR (/sys/fs/bpf/xg-e2e-elsewhere-$LAB_ID) is not used: run keeps the filter in the pin_dir of"
 daemon_stop
 lab_check_eq "exit status" "$DAEMON_RC" 0
 lab_check "no interface has an XDP program" no_xdp_anywhere
 lab_check_eq "status lists no interface" "$(xg_json 'interfaces.#')" 0
+lab_check "nothing was created in \$XDPGUARD_PIN_DIR" test ! -e "/sys/fs/bpf/xg-e2e-elsewhere-$LAB_ID"
 lab_check "$LAB_GW_NET4 is still in the allowlist" lab_allowed_syns "$LAB_GW_NET4"
 lab_check "spammer -> [$LAB_SRV_SP4]:25 connects unfiltered" lab_connect spammer "$LAB_SRV_SP4" 25
 

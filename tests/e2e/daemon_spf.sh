@@ -4,9 +4,13 @@
 # runs out, without a signal: a gateway range added to the zone (with a
 # lower TTL) is allowed in the record's TTL and the next lookup follows the
 # new TTL. A source removed from the configuration leaves the allowlist and
-# its series leave /metrics. With the DNS server silent, a lookup in flight
-# holds up nothing: a saved allowlist file, SIGHUP and SIGTERM are handled
-# within a second, and the filter keeps its allowlist.
+# its series leave /metrics. When the name vanishes (NXDOMAIN) the lookup
+# fails: counted in xdpguard_source_errors_total, its last success time
+# kept, the last good prefixes kept, the next try backed off; the record
+# back, the source recovers. SIGHUP looks the record up at once, long before
+# its TTL. With the DNS server silent, a lookup in flight holds up nothing:
+# a saved allowlist file, SIGHUP and SIGTERM are handled within a second,
+# and the filter keeps its allowlist.
 set -u
 # shellcheck source=SCRIPTDIR/lab.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lab.sh"
@@ -25,14 +29,16 @@ MAIL=mail.$ZONE RELAY=relay.$ZONE SILENT=silent.$ZONE
 METRICS_PORT=$(lab_free_ports 1) || lab_die "no free port for the metrics"
 DAEMON_CONFIG=$LAB_TMP/xdpguard.toml
 GATEWAYS=$LAB_TMP/gateways.txt
-FIRST_TTL=8 SECOND_TTL=5
+FIRST_TTL=8 SECOND_TTL=5 LONG_TTL=300
+REFRESH_MIN=5 REFRESH_MAX=60  # the config's spf_refresh_min and _max
 
 # nsd_zone SERIAL TTL MAIL_RECORD: the zone, with MAIL_RECORD as the SPF
-# record of mail.example.test at TTL seconds (the other records at 300).
+# record of mail.example.test at TTL seconds (the other records at 300);
+# without MAIL_RECORD the name does not exist (NXDOMAIN).
 nsd_zone() {
     nsd_zone_head "$1"
+    [[ -z $3 ]] || echo "mail $2 TXT \"$3\""
     cat <<EOF
-mail $2 TXT "$3"
 relay  TXT "v=spf1 ip4:198.51.100.0/26 -all"
 silent TXT "v=spf1 ip4:198.51.100.64/26 -all"
 EOF
@@ -49,8 +55,8 @@ write_config() {
 files = ["$GATEWAYS"]
 spf = [${domains%, }]
 dns_server = "127.0.0.1:$NSD_PORT"
-spf_refresh_min = 5
-spf_refresh_max = 60
+spf_refresh_min = $REFRESH_MIN
+spf_refresh_max = $REFRESH_MAX
 EOF
     } >"$DAEMON_CONFIG.new"
     mv "$DAEMON_CONFIG.new" "$DAEMON_CONFIG"
@@ -62,9 +68,15 @@ scrape_daemon() { prom get "http://127.0.0.1:$METRICS_PORT/metrics"; }
 gateway_fails() { ! lab_connect gateway "$LAB_SRV_GW4" 25 1; }
 # shellcheck disable=SC2317
 spf_lists() { [[ $(source_prefixes "spf:$MAIL") == "$1" ]]; }
+# num_gt A B: A > B, as numbers (Prometheus values may have decimals).
+# shellcheck disable=SC2317
+num_gt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 > b + 0) }'; }
 
 MAIL_V1="v=spf1 ip4:203.0.113.0/26 ip6:2001:db8:3::/48 -all"
 MAIL_V2="v=spf1 ip4:192.0.2.0/24 ip4:203.0.113.0/26 ip6:2001:db8:3::/48 -all"
+MAIL_V3="v=spf1 ip4:192.0.2.0/24 ip4:203.0.113.0/26 ip6:2001:db8:3::/48 ip6:2001:db8:4::/48 -all"
+V2_PREFIXES="192.0.2.0/24 203.0.113.0/26 2001:db8:3::/48"
+V3_PREFIXES="192.0.2.0/24 203.0.113.0/26 2001:db8:3::/48 2001:db8:4::/48"
 
 lab_step "NSD serves $ZONE; the daemon imports $MAIL (TTL $FIRST_TTL s) in enforce mode"
 nsd_start 1 "$FIRST_TTL" "$MAIL_V1"
@@ -121,6 +133,52 @@ lab_check_eq "spf:$MAIL keeps its series" \
 lab_check_eq "file:gateways.txt keeps its series" \
     "$(metric "$text" xdpguard_source_errors_total source=file:gateways.txt)" 0
 
+lab_step "$MAIL vanishes (NXDOMAIN): the lookup fails, is counted and backs off; the last good set stays"
+lab_check "zone serial 3 has no $MAIL" nsd_reload 3 "$SECOND_TTL" ""
+lab_check_fails "NSD has no TXT for $MAIL" dns_probe "$MAIL" TXT
+# From now on no lookup of $MAIL can succeed: its last success is this one.
+text=$(scrape_daemon)
+last_ok=$(metric "$text" xdpguard_source_last_success_timestamp_seconds "source=spf:$MAIL")
+errors=$(metric "$text" xdpguard_source_errors_total "source=spf:$MAIL")
+lab_check_eq "no error counted yet" "$errors" 0
+lab_check "the next lookup (in $SECOND_TTL s) fails and backs off: next try in $REFRESH_MIN s" daemon_wait_log \
+    "; failure 1 in a row, next try in $REFRESH_MIN s" 1 $((SECOND_TTL + 3))
+lab_check_contains "the log names the source and keeps its prefixes" \
+    "$(grep -F "failure 1 in a row" "$DAEMON_LOG.err")" "spf:$MAIL: "
+lab_check_contains "and says its previous prefixes stay" \
+    "$(grep -F "failure 1 in a row" "$DAEMON_LOG.err")" "; its previous prefixes stay;"
+text=$(scrape_daemon)
+lab_check_eq "xdpguard_source_errors_total{source=spf:$MAIL}" \
+    "$(metric "$text" xdpguard_source_errors_total "source=spf:$MAIL")" 1
+lab_check_eq "xdpguard_source_last_success_timestamp_seconds{source=spf:$MAIL} did not advance" \
+    "$(metric "$text" xdpguard_source_last_success_timestamp_seconds "source=spf:$MAIL")" "$last_ok"
+lab_check_eq "the last good prefixes stay in the allowlist" "$(source_prefixes "spf:$MAIL")" "$V2_PREFIXES"
+lab_check "gateway -> [$LAB_SRV_GW4]:25 still connects" lab_connect gateway "$LAB_SRV_GW4" 25
+
+lab_step "the record is back (TTL $LONG_TTL s): the retry $REFRESH_MIN s later recovers"
+lab_check "zone serial 4 has $MAIL again" nsd_reload 4 "$LONG_TTL" "$MAIL_V2"
+lab_check "the retry succeeds, the next lookup at the TTL clamped to $REFRESH_MAX s" daemon_wait_log \
+    "spf:$MAIL: unchanged (3 prefixes); next lookup in $REFRESH_MAX s" 1 $((REFRESH_MIN + 3))
+text=$(scrape_daemon)
+recovered=$(metric "$text" xdpguard_source_last_success_timestamp_seconds "source=spf:$MAIL")
+lab_check "xdpguard_source_last_success_timestamp_seconds advanced ($recovered > $last_ok)" \
+    num_gt "$recovered" "$last_ok"
+lab_check_eq "xdpguard_source_errors_total keeps its count" \
+    "$(metric "$text" xdpguard_source_errors_total "source=spf:$MAIL")" 1
+
+lab_step "the provider adds a range; SIGHUP looks it up at once, not in $REFRESH_MAX s"
+lab_check "zone serial 5 adds 2001:db8:4::/48" nsd_reload 5 "$LONG_TTL" "$MAIL_V3"
+lab_check "without a signal the daemon keeps its set" spf_lists "$V2_PREFIXES"
+hup_ms=$(ms_now)
+kill -HUP "$DAEMON_PID"
+lab_check "SIGHUP looks $MAIL up again" daemon_wait_log "looking up again now, not at the TTL: spf:$MAIL" 1 2
+lab_check "and the new range is synced within 2 s" daemon_wait_log \
+    "spf:$MAIL: +1 -0 =3 (+2001:db8:4::/48); next lookup in $REFRESH_MAX s" 1 2
+echo "      synced $(($(ms_now) - hup_ms)) ms after SIGHUP; the record's TTL is $LONG_TTL s"
+lab_check_eq "allow list: spf:$MAIL" "$(source_prefixes "spf:$MAIL")" "$V3_PREFIXES"
+lab_check_eq "a saved config alone does not look it up again" \
+    "$(daemon_log_count "looking up again now")" 1
+
 lab_step "NSD stops answering while a lookup is in flight: the daemon still answers at once"
 nsd_signal STOP
 lab_check_fails "NSD does not answer while stopped" dns_probe "$ZONE" SOA
@@ -152,8 +210,7 @@ lab_check_eq "it was not killed" "$LAB_STOP_KILLED" 0
 lab_check_contains "it left the lookup behind" "$(<"$DAEMON_LOG.err")" \
     "stopping without waiting for an SPF lookup in flight"
 nsd_signal CONT
-lab_check_eq "the filter keeps spf:$MAIL" "$(source_prefixes "spf:$MAIL")" \
-    "192.0.2.0/24 203.0.113.0/26 2001:db8:3::/48"
+lab_check_eq "the filter keeps spf:$MAIL" "$(source_prefixes "spf:$MAIL")" "$V3_PREFIXES"
 lab_check "$LAB_IF_SRV_SP keeps the program" lab_xdp_attached "$LAB_IF_SRV_SP"
 lab_check "gateway -> [$LAB_SRV_GW4]:25 still connects" lab_connect gateway "$LAB_SRV_GW4" 25
 nsd_stop

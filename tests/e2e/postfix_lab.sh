@@ -2,6 +2,7 @@
 # A real Postfix as the lab's mail server, and swaks as the senders, for
 # tools/demo.sh. Source after lab.sh; after lab_init:
 #
+#   postfix_missing              # what the demo lacks, and why (exit 1: nothing)
 #   postfix_require              # skip (77) or fail without postfix and swaks
 #   postfix_start                # Postfix on port 25 (IPv4 and IPv6) in the server namespace
 #   swaks_send ROLE ADDR NAME    # one message from ROLE's namespace to [ADDR]:25;
@@ -22,11 +23,37 @@ SWAKS=${SWAKS:-/usr/bin/swaks}
 SWAKS_TIMEOUT=${SWAKS_TIMEOUT:-3}  # seconds for the connection and each SMTP step
 POSTFIX_DOMAIN=example.test
 
+# postfix_other_mta: the installed mail server other than Postfix (a package
+# that provides mail-transport-agent, e.g. exim4-daemon-light), if any.
+postfix_other_mta() {
+    dpkg-query -W -f='${db:Status-Abbrev} ${Package} ${Provides}\n' 2>/dev/null |
+        awk '$1 == "ii" && $2 != "postfix" && /mail-transport-agent/ { print $2; exit }'
+}
+
+# postfix_missing: says what the demo lacks and why (status 0), or nothing
+# (status 1) if Postfix, swaks and swaks' IPv6 module are all installed.
+postfix_missing() {
+    local tool missing=() mta list
+    for tool in "$POSTFIX" "$SWAKS"; do [[ -x $tool ]] || missing+=("$tool"); done
+    perl -MIO::Socket::INET6 -e 1 2>/dev/null || missing+=("IO::Socket::INET6 (swaks over IPv6)")
+    ((${#missing[@]})) || return 1
+    list=$(printf '%s, ' "${missing[@]}")
+    list=${list%, }
+    mta=$(postfix_other_mta)
+    if [[ -n $mta && ! -x $POSTFIX ]]; then
+        echo "not installed: $list. tools/setup.sh does not install Postfix here because" \
+            "another mail server, $mta, is installed and Postfix would replace it. To run the demo," \
+            "use a machine without a mail server, or replace $mta yourself:" \
+            "apt install postfix swaks libio-socket-inet6-perl"
+    else
+        echo "not installed: $list (Debian packages postfix, swaks," \
+            "libio-socket-inet6-perl; tools/setup.sh installs them)"
+    fi
+}
+
 postfix_require() {
-    local tool
-    for tool in "$POSTFIX" "$SWAKS"; do
-        [[ -x $tool ]] || lab_skip_or_fail "'$tool' is not installed (Debian packages postfix, swaks; tools/setup.sh)"
-    done
+    local reason
+    if reason=$(postfix_missing); then lab_skip_or_fail "$reason"; fi
     getent passwd postfix >/dev/null ||
         lab_skip_or_fail "no 'postfix' user: the postfix package is not configured (dpkg --configure postfix)"
 }

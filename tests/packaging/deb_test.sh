@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The Debian package: `cpack -G DEB` builds it from the install rules; it holds
-# the binary, the unit, the man page and the config as a conffile; its
+# the binary, the unit, the man page, and the config and the fail2ban filter
+# as conffiles; its
 # dependencies are computed; what it installs runs and renders; the unit
 # verifies; the maintainer scripts never enable or start the service. Also
 # `cmake --install` elsewhere: the unit follows the prefix, an edited config
-# is kept.
+# is kept, the fail2ban filter is installed.
 #
 # usage: deb_test.sh BUILD_DIR
 set -euo pipefail
@@ -52,6 +53,7 @@ tr -s '\n ' '  ' <"$work/control/control" | grep -q 'does not enable or start th
   fail "the description does not say the service is left disabled"
 [[ -f $work/control/conffiles ]] || fail "no conffiles"
 require_line "$work/control/conffiles" '^/etc/xdpguard/xdpguard\.toml$' "config is a conffile"
+require_line "$work/control/conffiles" '^/etc/fail2ban/filter\.d/xdpguard\.conf$' "the fail2ban filter is a conffile"
 for script in postinst prerm postrm; do
   [[ -x $work/control/$script ]] || fail "$script missing or not executable"
 done
@@ -63,10 +65,12 @@ fi
 step "contents: dpkg-deb -c"
 dpkg-deb -c "$deb" | tee "$work/contents"
 for path in ./usr/sbin/xdpguard ./usr/lib/systemd/system/xdpguard.service \
-  ./etc/xdpguard/xdpguard.toml ./usr/share/man/man8/xdpguard.8.gz; do
+  ./etc/xdpguard/xdpguard.toml ./etc/fail2ban/filter.d/xdpguard.conf ./usr/share/man/man8/xdpguard.8.gz; do
   grep -Eq " $path\$" "$work/contents" || fail "$path is not in the package"
 done
 grep -Eq '^-rwxr-xr-x root/root .* ./usr/sbin/xdpguard$' "$work/contents" || fail "binary not 0755 root:root"
+grep -Eq '^-rw-r--r-- root/root .* ./etc/fail2ban/filter.d/xdpguard.conf$' "$work/contents" ||
+  fail "the fail2ban filter is not 0644 root:root"
 
 step "installed files: dpkg -x"
 root=$work/root
@@ -74,12 +78,24 @@ dpkg -x "$deb" "$root"
 binary=$root/usr/sbin/xdpguard
 unit=$root/usr/lib/systemd/system/xdpguard.service
 man_page=$root/usr/share/man/man8/xdpguard.8.gz
+f2b_filter=$root/etc/fail2ban/filter.d/xdpguard.conf
 ! ldd "$binary" | grep 'not found' || fail "the binary needs libraries that are not installed"
 "$binary" --help >"$work/help" || fail "xdpguard --help failed"
 require_line "$work/help" '^Usage: xdpguard ' "xdpguard --help prints usage"
 version=$(sed -n 's/^Version: //p' "$work/control/control")
 "$binary" version | grep -Fq "xdpguard $version" || fail "xdpguard version does not say $version"
 require_line "$unit" '^ExecStart=/usr/sbin/xdpguard run --config /etc/xdpguard/xdpguard\.toml$' "unit runs the packaged binary"
+cmp -s "$f2b_filter" "$here/../../packaging/fail2ban/xdpguard.conf" || fail "the packaged fail2ban filter is not packaging/fail2ban/xdpguard.conf"
+require_line "$f2b_filter" '^\[Definition\]$' "fail2ban filter section"
+require_line "$f2b_filter" '^failregex = xdpguard: denied SYN from <HOST> ' "fail2ban failregex"
+require_line "$f2b_filter" '^journalmatch = _SYSTEMD_UNIT=xdpguard\.service$' "fail2ban journalmatch"
+if command -v fail2ban-regex >/dev/null; then
+  # The filter as installed, on the README's sample line (the e2e test
+  # daemon.sh runs it on a real drop log).
+  sample='2026-11-23T12:44:23.110Z xdpguard: denied SYN from 198.51.100.2 port 34794 to port 25 on eth0 vlan 0 (dropped)'
+  [[ $(fail2ban-regex -o ip "$sample" "$f2b_filter" 2>&1) == 198.51.100.2 ]] ||
+    fail "fail2ban-regex finds no 198.51.100.2 in the sample drop record"
+fi
 # shellcheck disable=SC2016 # $MAINPID is literal text in the unit
 for line in '^Type=notify$' '^ExecReload=/bin/kill -HUP \$MAINPID$' '^Restart=on-failure$' \
   '^After=network-online\.target$' '^Wants=network-online\.target$' \
@@ -159,5 +175,6 @@ require_line "$stage/opt/xg/lib/systemd/system/xdpguard.service" '^ExecStart=/op
 [[ $(cat "$stage/etc/xdpguard/xdpguard.toml") == '# the admin edited this' ]] ||
   fail "cmake --install overwrote an existing /etc/xdpguard/xdpguard.toml"
 [[ -f $stage/opt/xg/share/man/man8/xdpguard.8.gz ]] || fail "cmake --install put no man page"
+[[ -f $stage/etc/fail2ban/filter.d/xdpguard.conf ]] || fail "cmake --install put no fail2ban filter"
 
 echo "PASS: $(basename "$deb")"

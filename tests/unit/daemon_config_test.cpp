@@ -9,6 +9,7 @@
 
 #include "daemon_config.hpp"
 
+using xdpguard::ConfigChecks;
 using xdpguard::ConfigError;
 using xdpguard::DaemonConfig;
 using xdpguard::DropLogFormat;
@@ -31,6 +32,16 @@ std::vector<std::string> problemsOf(const std::string& text) {
         parsed(text);
     } catch (const ConfigError& e) {
         CHECK(e.exitStatus() == 2);
+        return e.problems();
+    }
+    FAIL("accepted:\n" << text);
+    return {};
+}
+
+std::vector<std::string> problemsOfChecked(const std::string& text, const ConfigChecks& checks) {
+    try {
+        parseDaemonConfig(text, kName, checks);
+    } catch (const ConfigError& e) {
         return e.problems();
     }
     FAIL("accepted:\n" << text);
@@ -251,6 +262,48 @@ TEST_CASE("the interface list must name at least one valid interface, once", "[u
     CHECK(parsed("[filter]\ninterfaces = [\"fifteen-chars-0\"]\n").interfaces.size() == 1);
     CHECK(problemOf("[filter]\ninterfaces = [\"eth0\", \"eth0\"]\n") ==
           "xdpguard.toml:2:23: interface \"eth0\" is listed twice");
+}
+
+TEST_CASE("with the machine's checks, an interface that does not exist is a located problem", "[unit][config]") {
+    ConfigChecks checks;
+    std::vector<std::string> asked;
+    checks.interfaceExists = [&](const std::string& name) {
+        asked.push_back(name);
+        return name == "eth0" || name == "eth1";
+    };
+    const std::string text = "[filter]\ninterfaces = [\"eth0\", \"eht1\", \"eth1\"]\nmode = \"enforcing\"\n";
+    try {
+        parseDaemonConfig(text, kName, checks);
+        FAIL("a missing interface was accepted");
+    } catch (const ConfigError& e) {
+        CHECK(e.exitStatus() == 2);
+        // Listed with the other problems, in file order.
+        REQUIRE(e.problems().size() == 2);
+        CHECK(e.problems()[0] == "xdpguard.toml:2:23: filter.interfaces: no network interface named \"eht1\" on "
+                                 "this machine (`ip link` lists them)");
+        CHECK_THAT(e.problems()[1], Catch::StartsWith("xdpguard.toml:3:8: filter.mode"));
+    }
+    CHECK(asked == std::vector<std::string>{"eth0", "eht1", "eth1"});
+    CHECK(parseDaemonConfig("[filter]\ninterfaces = [\"eth0\", \"eth1\"]\n", kName, checks).interfaces.size() == 2);
+    // A malformed or repeated name is reported as such, without asking the system.
+    asked.clear();
+    CHECK_THROWS_AS(parseDaemonConfig("[filter]\ninterfaces = [\"eth/0\", \"eth0\", \"eth0\"]\n", kName, checks),
+                    ConfigError);
+    CHECK(asked == std::vector<std::string>{"eth0"});
+    // Without checks (the parser alone) names are not looked up.
+    CHECK(parsed("[filter]\ninterfaces = [\"eht1\"]\n").interfaces == std::vector<std::string>{"eht1"});
+}
+
+TEST_CASE("the checks of this machine look interfaces up by name", "[unit][config]") {
+    const ConfigChecks checks = ConfigChecks::thisMachine();
+    REQUIRE(checks.interfaceExists);
+    CHECK(checks.interfaceExists("lo"));  // every network namespace has one
+    CHECK_FALSE(checks.interfaceExists("xg-no-such-if"));
+    CHECK(parseDaemonConfig("[filter]\ninterfaces = [\"lo\"]\n", kName, checks).interfaces ==
+          std::vector<std::string>{"lo"});
+    CHECK(problemsOfChecked("[filter]\ninterfaces = [\"lo\", \"xg-no-such-if\"]\n", checks) ==
+          std::vector<std::string>{"xdpguard.toml:2:21: filter.interfaces: no network interface named "
+                                   "\"xg-no-such-if\" on this machine (`ip link` lists them)"});
 }
 
 TEST_CASE("the metrics address must be IPv4:PORT or [IPv6]:PORT; empty turns metrics off", "[unit][config]") {

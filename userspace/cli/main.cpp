@@ -142,14 +142,20 @@ void declareRunCommand(CLI::App& app, Cli& cli, std::function<int(Controller&)>&
     run->add_option("--config", cli.configPath, "the TOML configuration (default /etc/xdpguard/xdpguard.toml)");
     run->add_flag("--detach-on-exit", cli.detachOnExit,
                   "detach from every interface on SIGTERM (default: the filter stays attached)");
-    run->callback([&] { action = [&](Controller&) { return cli::runDaemon(cli.configPath, cli.detachOnExit); }; });
+    run->callback([&] {
+        action = [&](Controller&) { return cli::runDaemon(cli.configPath, cli.detachOnExit, cli.pinDir); };
+    });
     run->footer(
-        "The whole config is checked first (errors as FILE:LINE:COLUMN, exit 2, nothing touched).\n"
+        "The whole config is checked first, down to each interface existing (errors as\n"
+        "FILE:LINE:COLUMN, exit 2, nothing touched); then the sources are synced, then attached.\n"
         "SIGHUP or saving the config: reload, applying only what changed; a bad config is refused.\n"
+        "SIGHUP also looks up every SPF source again at once.\n"
         "Saving a listed allowlist file: that source is synced again.\n"
         "SPF sources: looked up again at their records' TTL, within [sources] spf_refresh_min..max,\n"
         "beside the event loop: a slow DNS server holds up no signal, reload or file change.\n"
         "SIGTERM, SIGINT: stop; the filter stays attached with its allowlist and counters.\n"
+        "The filter is the one in the config's pin_dir: a --pin-dir naming another directory is\n"
+        "refused (exit 2), and $XDPGUARD_PIN_DIR is not used.\n"
         "A new xdpguard started on a running filter updates its program in place (bpf_link).");
 }
 

@@ -1,5 +1,6 @@
 #include "daemon.hpp"
 
+#include <net/if.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sys/signalfd.h>
@@ -98,7 +99,7 @@ std::string attachText(const AttachRequest& request, const AttachOutcome& outcom
 Daemon::Daemon(const DaemonOptions& options)
     : configPath_(normalPath(options.configPath)),
       detachOnExit_(options.detachOnExit),
-      config_(loadDaemonConfig(configPath_)),
+      config_(loadDaemonConfig(configPath_, ConfigChecks::thisMachine())),
       controller_(PinDir(config_.pinDir)),
       health_(std::make_shared<SourceHealth>()),
       sources_(controller_, health_) {}
@@ -157,7 +158,7 @@ bool Daemon::awaitSources() {
 }
 
 void Daemon::loop() {
-    if (std::exchange(reloadDue_, false)) reload("SIGHUP during the start");
+    if (std::exchange(reloadDue_, false)) reload("SIGHUP during the start", true);
     while (!stopping_) {
         pollfd fds[] = {{signals_.get(), POLLIN, 0},
                         {watcher_.fd(), POLLIN, 0},
@@ -207,7 +208,7 @@ void Daemon::handleSignals(bool canReload) {
     while (::read(signals_.get(), &info, sizeof info) == sizeof info) {
         if (info.ssi_signo == SIGHUP) {
             if (canReload)
-                reload("SIGHUP");
+                reload("SIGHUP", true);
             else
                 reloadDue_ = true;
         } else {
@@ -222,17 +223,17 @@ void Daemon::handleFileChanges() {
     const std::set<std::string> changed = std::exchange(changedFiles_, {});
     settleAt_.reset();
     // A reload syncs every file anyway; a refused one leaves the files to us.
-    if (changed.count(configPath_) && reload(configPath_ + " changed")) return;
+    if (changed.count(configPath_) && reload(configPath_ + " changed", false)) return;
     for (const std::string& path : (pendingReload_ ? pendingReload_->sources : config_.sources).files)
         if (changed.count(normalPath(path))) sources_.syncFile(path);
 }
 
 // systemd hears RELOADING=1, then READY=1 however the reload ends.
-bool Daemon::reload(const std::string& why) {
+bool Daemon::reload(const std::string& why, bool lookUpSpfAgain) {
     logEvent("reloading the configuration (" + why + ")");
     notifySystemd("RELOADING=1");
     try {
-        return applyConfigFile();
+        return applyConfigFile(lookUpSpfAgain);
     } catch (...) {
         notifySystemd("READY=1");
         throw;
@@ -243,11 +244,18 @@ bool Daemon::reload(const std::string& why) {
 // Sources come first (new gateways are in before a switch to enforce): the
 // rest of the reload (finishReload) waits for the SPF lookups they started,
 // on the loop, which meanwhile keeps serving signals and file changes.
-// Returns false if the file has errors (nothing changed).
-bool Daemon::applyConfigFile() {
+// Returns false if the file has errors (nothing changed). An interface
+// the running configuration already names may have gone (a reload must not
+// fail for that: the filter reports it); one the file adds must exist.
+bool Daemon::applyConfigFile(bool lookUpSpfAgain) {
+    ConfigChecks checks;
+    checks.interfaceExists = [this](const std::string& ifname) {
+        return if_nametoindex(ifname.c_str()) != 0 ||
+               std::find(config_.interfaces.begin(), config_.interfaces.end(), ifname) != config_.interfaces.end();
+    };
     DaemonConfig next;
     try {
-        next = loadDaemonConfig(configPath_);
+        next = loadDaemonConfig(configPath_, checks);
     } catch (const ConfigError& e) {
         for (const std::string& problem : e.problems()) logEvent(problem);
         logEvent("configuration refused: still running with the previous one, the filter unchanged");
@@ -260,7 +268,7 @@ bool Daemon::applyConfigFile() {
         next.pinDir = config_.pinDir;
     }
     controller_.setNewFilterCapacity(next.maxPrefixes);
-    sources_.apply(next.sources);
+    sources_.apply(next.sources, lookUpSpfAgain);
     pendingReload_ = std::move(next);  // a reload still waiting is overtaken by this one
     finishReload();
     return true;

@@ -1,9 +1,10 @@
 // `xdpguard run`: the long-running daemon that keeps the filter as its
 // configuration file describes it.
 //
-// Start: the whole configuration is validated before anything is touched
-// (ConfigError otherwise). Every allowlist source is synced first, so that
-// an enforcing filter never starts with an empty allowlist; then the
+// Start: the whole configuration is validated before anything is touched,
+// down to every configured interface existing (ConfigError otherwise, the
+// running filter left as it is). Every allowlist source is synced first, so
+// that an enforcing filter never starts with an empty allowlist; then the
 // configured interfaces are attached (an interface attached earlier but no
 // longer configured is detached), the drop feed's rate set, metrics served,
 // and systemd told READY=1. A filter left by an earlier run is adopted as it
@@ -13,7 +14,9 @@
 // Running: SIGHUP or a change to the configuration file reloads it and
 // applies only what changed; a configuration with errors is logged and
 // ignored, the filter left as it was. A change to an allowlist file re-syncs
-// that source; SPF sources are looked up again when their TTL runs out.
+// that source; SPF sources are looked up again when their TTL runs out, and
+// at once on SIGHUP (`systemctl reload` after the provider changed its
+// record), not on a mere save of the configuration.
 // Denied SYNs from the drop feed are written to stdout, one line each.
 // SPF lookups run on a worker thread (see SpfLookups), so that a slow DNS
 // server never delays a signal, a file change or the drop log; their
@@ -60,6 +63,10 @@ public:
     // say) undid itself, the steps before it (the syncs) stay done.
     void run();
 
+    // The configuration's pin_dir: the daemon's filter, whatever
+    // --pin-dir or $XDPGUARD_PIN_DIR say.
+    const std::string& pinDir() const { return config_.pinDir; }
+
 private:
     using Clock = DaemonSources::Clock;
 
@@ -69,8 +76,9 @@ private:
     void stop();
     void handleSignals(bool canReload);
     void handleFileChanges();
-    bool reload(const std::string& why);
-    bool applyConfigFile();  // false: the file has errors, nothing changed
+    // lookUpSpfAgain (SIGHUP): every SPF source is looked up at once, not at its TTL.
+    bool reload(const std::string& why, bool lookUpSpfAgain);
+    bool applyConfigFile(bool lookUpSpfAgain);  // false: the file has errors, nothing changed
     void finishReload();
     void applyFilterChanges(DaemonConfig& next);
     void applyInterfaceChanges(DaemonConfig& next);

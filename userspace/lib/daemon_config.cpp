@@ -2,6 +2,8 @@
 // satisfy; the generic reading machinery is in config_reader.hpp.
 #include "daemon_config.hpp"
 
+#include <net/if.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
@@ -96,7 +98,8 @@ bool validIfname(const std::string& name) {
            std::none_of(name.begin(), name.end(), [](unsigned char c) { return c == '/' || c == ':' || std::isspace(c); });
 }
 
-void readInterfaces(const Section& in, std::vector<std::string>& interfaces, Problems& problems) {
+void readInterfaces(const Section& in, std::vector<std::string>& interfaces, const ConfigChecks& checks,
+                    Problems& problems) {
     const size_t listed = forEach<std::string>(in, "interfaces", "an interface name (a string)", R"(["eth0"])",
                                                problems, [&](const std::string& name, const toml::node& at) {
         if (!validIfname(name))
@@ -104,6 +107,9 @@ void readInterfaces(const Section& in, std::vector<std::string>& interfaces, Pro
                                                              "characters without '/', ':' or spaces");
         else if (std::find(interfaces.begin(), interfaces.end(), name) != interfaces.end())
             problems.add(at.source().begin, "interface " + inQuotes(name) + " is listed twice");
+        else if (checks.interfaceExists && !checks.interfaceExists(name))
+            problems.add(at.source().begin, "filter.interfaces: no network interface named " + inQuotes(name) +
+                                                " on this machine (`ip link` lists them)");
         else
             interfaces.push_back(name);
     });
@@ -127,8 +133,8 @@ void readPorts(const Section& in, std::set<uint16_t>& out, Problems& problems) {
     if (!ports.empty()) out = ports;
 }
 
-void readFilter(const Section& in, DaemonConfig& config, Problems& problems) {
-    readInterfaces(in, config.interfaces, problems);
+void readFilter(const Section& in, DaemonConfig& config, const ConfigChecks& checks, Problems& problems) {
+    readInterfaces(in, config.interfaces, checks, problems);
     readChoice<XdpMode>(in, "xdp_mode", {{xdpModeName(XdpMode::Auto), XdpMode::Auto},
                                          {xdpModeName(XdpMode::Native), XdpMode::Native},
                                          {xdpModeName(XdpMode::Generic), XdpMode::Generic}},
@@ -261,7 +267,7 @@ size_t readSources(const Section& in, SourcesConfig& sources, Problems& problems
     return listed;
 }
 
-DaemonConfig readConfig(const toml::table& root, Problems& problems) {
+DaemonConfig readConfig(const toml::table& root, const ConfigChecks& checks, Problems& problems) {
     DaemonConfig config;
     const auto& tables = schema();
     const Section top = section(root, tables[0], problems);
@@ -272,7 +278,7 @@ DaemonConfig readConfig(const toml::table& root, Problems& problems) {
             config.pinDir = pinDir->get();
     }
     const Section filter = section(root, tables[1], problems);
-    readFilter(filter, config, problems);
+    readFilter(filter, config, checks, problems);
     readMetrics(section(root, tables[2], problems), config, problems);
     readDropLog(section(root, tables[3], problems), config, problems);
     const size_t listed = readSources(section(root, tables[4], problems), config.sources, problems);
@@ -294,7 +300,13 @@ ConfigError::ConfigError(const std::vector<std::string>& problems)
             }()),
       problems_(problems) {}
 
-DaemonConfig parseDaemonConfig(std::string_view text, const std::string& name) {
+ConfigChecks ConfigChecks::thisMachine() {
+    ConfigChecks checks;
+    checks.interfaceExists = [](const std::string& ifname) { return if_nametoindex(ifname.c_str()) != 0; };
+    return checks;
+}
+
+DaemonConfig parseDaemonConfig(std::string_view text, const std::string& name, const ConfigChecks& checks) {
     toml::table root;
     try {
         root = toml::parse(text, std::string_view(name));
@@ -307,12 +319,12 @@ DaemonConfig parseDaemonConfig(std::string_view text, const std::string& name) {
         throw ConfigError(syntax.lines(name));
     }
     Problems problems;
-    DaemonConfig config = readConfig(root, problems);
+    DaemonConfig config = readConfig(root, checks, problems);
     if (!problems.empty()) throw ConfigError(problems.lines(name));
     return config;
 }
 
-DaemonConfig loadDaemonConfig(const std::string& path) {
+DaemonConfig loadDaemonConfig(const std::string& path, const ConfigChecks& checks) {
     std::error_code ec;
     if (std::filesystem::is_directory(path, ec))
         throw ConfigError({"cannot read configuration file " + path + ": it is a directory"});
@@ -323,7 +335,7 @@ DaemonConfig loadDaemonConfig(const std::string& path) {
     const std::string text = content.str();
     if (text.size() > kMaxFileBytes)
         throw ConfigError({path + ": configuration file is larger than " + std::to_string(kMaxFileBytes >> 20) + " MiB"});
-    return parseDaemonConfig(text, path);
+    return parseDaemonConfig(text, path, checks);
 }
 
 }  // namespace xdpguard

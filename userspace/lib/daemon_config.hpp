@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
@@ -53,7 +54,20 @@ private:
     std::vector<std::string> problems_;
 };
 
-DaemonConfig parseDaemonConfig(std::string_view text, const std::string& name);
-DaemonConfig loadDaemonConfig(const std::string& path);
+// What the file names that must exist on this machine, checked with the
+// rest so that a typo is refused before anything is changed, and reported
+// at its location like any other problem. Unset: not checked (the parser
+// alone, as the unit tests use it).
+struct ConfigChecks {
+    // True if the network interface exists (if_nametoindex, in the
+    // daemon's network namespace).
+    std::function<bool(const std::string& ifname)> interfaceExists;
+
+    // Every interface must exist now.
+    static ConfigChecks thisMachine();
+};
+
+DaemonConfig parseDaemonConfig(std::string_view text, const std::string& name, const ConfigChecks& checks = {});
+DaemonConfig loadDaemonConfig(const std::string& path, const ConfigChecks& checks = {});
 
 }  // namespace xdpguard

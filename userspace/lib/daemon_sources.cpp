@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <iostream>
 #include <set>
+#include <string_view>
+#include <vector>
 
 #include "error.hpp"
 #include "filter_state.hpp"
@@ -44,12 +46,16 @@ DaemonSources::Outcome DaemonSources::sync(const std::string& source,
         return {true, describe(plan)};
     } catch (const std::exception& e) {
         if (recordHealth) health_->failed(source);
-        const std::string what = e.what();
+        std::string what = e.what();
+        // The shrink guard's advice is the CLI's; the daemon's switch is in its configuration.
+        if (constexpr std::string_view cliHint = "repeat with --allow-shrink"; what.ends_with(cliHint))
+            what.replace(what.size() - cliHint.size(), cliHint.size(),
+                         "set allow_shrink = true in [sources] and reload (then back to false)");
         return {false, (what.starts_with(source + ": ") ? "" : source + ": ") + what + "; its previous prefixes stay"};
     }
 }
 
-void DaemonSources::apply(const SourcesConfig& config) {
+void DaemonSources::apply(const SourcesConfig& config, bool lookUpSpfAgain) {
     const bool dnsChanged = config.dnsServer != config_.dnsServer ||
                             config.spfRefreshMinSeconds != config_.spfRefreshMinSeconds ||
                             config.spfRefreshMaxSeconds != config_.spfRefreshMaxSeconds;
@@ -64,10 +70,22 @@ void DaemonSources::apply(const SourcesConfig& config) {
         return std::find(config_.spfDomains.begin(), config_.spfDomains.end(), entry.first) == config_.spfDomains.end();
     });
     std::erase_if(awaited_, [&](const std::string& domain) { return !spf_.count(domain); });
+    std::vector<std::string> again;
     for (const std::string& domain : config_.spfDomains) {
-        if (!dnsChanged && spf_.count(domain)) continue;
+        if (const auto known = spf_.find(domain); !dnsChanged && known != spf_.end()) {
+            if (lookUpSpfAgain && !known->second.ticket) {
+                lookUpSpf(domain);
+                again.push_back("spf:" + domain);
+            }
+            continue;
+        }
         lookUpSpf(domain);
         awaited_.insert(domain);
+    }
+    if (!again.empty()) {
+        std::string names;
+        for (const std::string& name : again) names += (names.empty() ? "" : " ") + name;
+        logEvent("looking up again now, not at the TTL: " + names);
     }
     removalDue_ = true;
     removeUnnamedWhenSettled();

@@ -1,8 +1,9 @@
 // The daemon's allowlist sources: makes the filter's sources what the
 // configuration names (inline prefixes as source "config", each file as
 // file:BASENAME, each SPF domain as spf:DOMAIN), re-syncs a file when it
-// changes and each SPF domain when its records' TTL runs out. A source that
-// fails keeps its last good set; its failure is logged and counted.
+// changes and each SPF domain when its records' TTL runs out (or at once,
+// on SIGHUP). A source that fails (a lookup error, a refused shrink) keeps
+// its last good set; its failure is logged and counted.
 //
 // SPF domains are looked up on SpfLookups' worker thread; the event loop
 // polls lookupFd() and calls applyFinishedLookups(), which changes the
@@ -45,8 +46,11 @@ public:
     // schedule), and once those have finished (settled()) empties the
     // sources the configuration no longer names (never "manual"), so that a
     // source renamed in the file never leaves a gap. The health of sources
-    // no longer named is forgotten at once.
-    void apply(const SourcesConfig& config);
+    // no longer named is forgotten at once. With lookUpSpfAgain (SIGHUP) the
+    // known SPF domains are looked up at once too, failures' backoff
+    // notwithstanding (not those with a lookup already queued or running);
+    // settled() does not wait for those.
+    void apply(const SourcesConfig& config, bool lookUpSpfAgain = false);
     // True once the SPF lookups the last apply() started have been applied
     // (successfully or not) and the unnamed sources emptied.
     bool settled() const { return awaited_.empty() && !removalDue_; }
